@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Command, CommanderError } from 'commander'
+import { projectRoot } from '../lib/home.ts'
+import { processContext } from './context.ts'
+import type { CliContext } from './context.ts'
+import { EXIT_OK, EXIT_USAGE, reportError } from './exit-codes.ts'
+import { platformCommand } from './platform.ts'
+
+export function version (): string {
+  return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+export function buildProgram (ctx: CliContext, setExit: (code: number) => void): Command {
+  const program = new Command('fleetlab')
+    .description('fleetlab: a load-testing and device-simulation lab for IoT edge/cloud pipelines\n' +
+      '(virtual LWM2M fleet -> edge Kafka -> MirrorMaker 2 -> cloud Kafka -> sinks, measured end to end)')
+    .version(version(), '-V, --version', 'print the fleetlab version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
+    .exitOverride()
+    .addHelpText('after', `
+Environment:
+  FLEETLAB_HOME   jar cache, platform data and logs (default ~/.cache/fleetlab)
+  DOCKER_HOST     Docker engine to use for --runtime docker (default /var/run/docker.sock)
+
+Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setup missing,
+  5 runtime unavailable, 6 service failed or unhealthy, 7 timeout, 8 platform state, 9 Kafka error, 130 interrupted.`)
+  program.addCommand(platformCommand(ctx, setExit))
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
+  return program
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself (bin.js does). */
+export async function main (argv: string[], ctx: CliContext = processContext()): Promise<number> {
+  let code = EXIT_OK
+  const program = buildProgram(ctx, c => { code = c })
+  try {
+    await program.parseAsync(argv)
+    return code
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+    }
+    return reportError(err, ctx.stderr)
+  }
+}

@@ -1,0 +1,139 @@
+import { Command, Option } from 'commander'
+import { formatDuration } from '../lib/time.ts'
+import { loadPlatformFile, resolvePlatformConfig } from '../platform/config.ts'
+import { platformDown, platformUp } from '../platform/platform.ts'
+import type { PlatformContext } from '../platform/platform.ts'
+import { openRuntime, parseRuntimeKind } from '../platform/runtime/index.ts'
+import type { Runtime, RuntimeKind } from '../platform/runtime/index.ts'
+import { readState } from '../platform/state.ts'
+import { platformStatus } from '../platform/status.ts'
+import type { ServiceStatus } from '../platform/status.ts'
+import type { CliContext } from './context.ts'
+import { EXIT_INTERRUPTED } from './exit-codes.ts'
+import { formatBytes, table } from './format.ts'
+
+interface CommonOptions { runtime?: RuntimeKind, name: string, json?: boolean }
+interface UpOptions extends CommonOptions {
+  config?: string
+  edgePort?: number
+  cloudPort?: number
+  edgeBootstrap?: string
+  cloudBootstrap?: string
+}
+
+const runtimeOption = (): Option => new Option('--runtime <kind>',
+  'docker (containers through the Docker Engine API) or process (child processes); default: docker when DOCKER_HOST or /var/run/docker.sock answers, else process')
+  .argParser(parseRuntimeKind)
+const nameOption = (): Option => new Option('--name <name>', 'platform instance name, so several can run side by side').default('default')
+const port = (flag: string) => (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65534) throw new Error(`${flag}: expected a port 1-65534, got ${value}`)
+  return n
+}
+
+export function platformCommand (ctx: CliContext, setExit: (code: number) => void): Command {
+  const cmd = new Command('platform')
+    .description('start, inspect and stop the embedded platform: edge Kafka, cloud Kafka and MirrorMaker 2 between them')
+
+  cmd.command('up')
+    .description('start edge and cloud Kafka (KRaft) and MirrorMaker 2, and wait until each really works')
+    .addOption(runtimeOption())
+    .addOption(nameOption())
+    .option('--config <file>', 'platform config file (JSON: name, host, edge, cloud, mirror); flags override it')
+    .option('--edge-port <port>', 'edge Kafka listener port (controller: port+1; default 29092)', port('--edge-port'))
+    .option('--cloud-port <port>', 'cloud Kafka listener port (controller: port+1; default 39092)', port('--cloud-port'))
+    .option('--edge-bootstrap <servers>', 'use an existing edge Kafka (host:port,...) instead of starting one')
+    .option('--cloud-bootstrap <servers>', 'use an existing cloud Kafka (host:port,...) instead of starting one')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText('after', `
+The platform keeps running after this command returns; stop it with 'fleetlab platform down'.
+Data, configs and logs live under $FLEETLAB_HOME/platforms/<name>/ (default ~/.cache/fleetlab).
+
+Examples:
+  fleetlab platform up
+  fleetlab platform up --runtime process --edge-port 19092 --cloud-port 29192
+  fleetlab platform up --edge-bootstrap kafka-edge.lan:9092   # bring your own edge cluster`)
+    .action(async (o: UpOptions) => {
+      const file = o.config !== undefined ? await loadPlatformFile(o.config) : {}
+      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap })
+      const runtime = await openRuntime(ctx.home, o.runtime, ctx.env)
+      const pctx = platformContext(ctx, runtime)
+      const onSignal = (): void => {
+        ctx.stderr('interrupted: stopping what was started')
+        void platformDown(pctx, config.name).finally(() => process.exit(EXIT_INTERRUPTED))
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      try {
+        ctx.stderr(`starting platform '${config.name}' on the ${runtime.kind} runtime`)
+        const result = await platformUp(pctx, config)
+        const rows = await platformStatus(pctx, result.state)
+        if (o.json === true) ctx.stdout(JSON.stringify({ name: config.name, runtime: runtime.kind, healthyMs: result.healthyMs, services: rows }, null, 2))
+        else {
+          ctx.stdout(`platform '${config.name}' healthy in ${formatDuration(result.healthyMs)} (${runtime.kind} runtime)`)
+          ctx.stdout(statusTable(rows))
+        }
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+        await runtime.close()
+      }
+    })
+
+  cmd.command('status')
+    .description('show each service: runtime, pid or container id, ports, CPU %, memory, and a live health check')
+    .addOption(runtimeOption())
+    .addOption(nameOption())
+    .option('--json', 'print a JSON array of {name, runtime, id, ports, bootstrap, cpuPercent, memoryBytes, healthy}')
+    .action(async (o: CommonOptions) => {
+      const state = await readState(ctx.home, o.name)
+      if (state === undefined) {
+        if (o.json === true) ctx.stdout('[]')
+        else ctx.stdout(`platform '${o.name}' is not up (start it with: fleetlab platform up)`)
+        return
+      }
+      const runtime = await openRuntime(ctx.home, o.runtime ?? state.runtime, ctx.env)
+      try {
+        const rows = await platformStatus(platformContext(ctx, runtime), state)
+        if (o.json === true) ctx.stdout(JSON.stringify(rows, null, 2))
+        else ctx.stdout(statusTable(rows))
+        if (rows.some(r => !r.healthy)) setExit(6)
+      } finally {
+        await runtime.close()
+      }
+    })
+
+  cmd.command('down')
+    .description('stop every service of the platform (SIGTERM, then SIGKILL after a grace period) and remove its data')
+    .addOption(runtimeOption())
+    .addOption(nameOption())
+    .option('--json', 'print what was stopped as JSON')
+    .action(async (o: CommonOptions) => {
+      const state = await readState(ctx.home, o.name)
+      const runtime = await openRuntime(ctx.home, o.runtime ?? state?.runtime, ctx.env)
+      try {
+        const result = await platformDown(platformContext(ctx, runtime), o.name)
+        if (o.json === true) ctx.stdout(JSON.stringify({ name: o.name, runtime: runtime.kind, stopped: result.stopped.map(i => ({ name: i.service, id: i.id })) }))
+        else ctx.stdout(result.stopped.length > 0 ? `platform '${o.name}' down: ${result.stopped.length} services stopped` : `platform '${o.name}' was not running`)
+      } finally {
+        await runtime.close()
+      }
+    })
+  return cmd
+}
+
+function platformContext (ctx: CliContext, runtime: Runtime): PlatformContext {
+  return { home: ctx.home, runtime, progress: line => ctx.stderr(`  ${line}`) }
+}
+
+export function statusTable (rows: ServiceStatus[]): string {
+  return table(['SERVICE', 'RUNTIME', 'ID', 'PORTS', 'CPU %', 'MEMORY', 'HEALTHY'], rows.map(r => [
+    r.name,
+    r.runtime,
+    r.id === null ? '-' : r.runtime === 'docker' ? r.id.slice(0, 12) : r.id,
+    r.bootstrap?.join(',') ?? (Object.values(r.ports).join(',') || '-'),
+    r.cpuPercent === null ? '-' : r.cpuPercent.toFixed(1),
+    formatBytes(r.memoryBytes),
+    r.healthy ? 'yes' : 'NO',
+  ]))
+}

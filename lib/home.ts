@@ -1,0 +1,23 @@
+import { homedir } from 'node:os'
+import { join, resolve, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Where setup caches jars and where platforms keep their data and state. Overridable with FLEETLAB_HOME. */
+export function fleetlabHome (env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.FLEETLAB_HOME
+  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(homedir(), '.cache', 'fleetlab')
+}
+
+/** The repository root (this file lives in <root>/lib). */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Kafka version pinned in scripts/jvm/pom.xml; setup copies its jars to <home>/jvm/kafka-<version>/lib. */
+export const kafkaVersion = '3.9.1'
+
+export function jarDir (home: string): string {
+  return join(home, 'jvm', `kafka-${kafkaVersion}`, 'lib')
+}
+
+export function platformDir (home: string, platform: string): string {
+  return join(home, 'platforms', platform)
+}

@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises'
+import { InvalidConfigError } from '../lib/errors.ts'
+import { parseBootstrap } from './kafka/client.ts'
+
+/**
+ * What `platform up` starts or connects to. A broker with `bootstrap` set is external: the lab checks it
+ * and never starts or stops it (users bring their own clusters that way).
+ */
+export interface BrokerConfig {
+  port: number
+  controllerPort: number
+  heapMb: number
+  bootstrap?: string[]
+}
+
+export interface PlatformConfig {
+  name: string
+  host: string
+  edge: BrokerConfig
+  cloud: BrokerConfig
+  mirror: { enabled: boolean, refreshSeconds: number, heapMb: number }
+}
+
+export const defaultPlatformConfig: PlatformConfig = {
+  name: 'default',
+  host: '127.0.0.1',
+  edge: { port: 29092, controllerPort: 29093, heapMb: 384 },
+  cloud: { port: 39092, controllerPort: 39093, heapMb: 384 },
+  mirror: { enabled: true, refreshSeconds: 3, heapMb: 256 },
+}
+
+/** The same keys a platform config file takes, flattened from CLI flags. */
+export interface PlatformOverrides {
+  name?: string
+  edgePort?: number
+  cloudPort?: number
+  edgeBootstrap?: string
+  cloudBootstrap?: string
+}
+
+type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | Shape }
+const fileShape: Shape = {
+  name: 'string',
+  host: 'string',
+  edge: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
+  cloud: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
+  mirror: { enabled: 'boolean', refreshSeconds: 'number', heapMb: 'number' },
+}
+
+/** Validates a parsed config file: unknown keys and wrong types are all reported at once, with their paths. */
+export function validatePlatformFile (value: unknown): Partial<PlatformConfig> {
+  const problems: string[] = []
+  check(value, fileShape, '', problems)
+  if (problems.length > 0) throw new InvalidConfigError(problems)
+  const v = value as Record<string, Record<string, unknown>>
+  for (const side of ['edge', 'cloud'] as const) {
+    const b = v[side]?.bootstrap
+    if (typeof b === 'string') v[side]!.bootstrap = parseBootstrap(b)
+  }
+  return v as Partial<PlatformConfig>
+}
+
+function check (value: unknown, shape: Shape, path: string, problems: string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${path || '(root)'}: expected an object`)
+    return
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const p = path === '' ? key : `${path}.${key}`
+    const want = shape[key]
+    if (want === undefined) {
+      problems.push(`${p}: unknown key (allowed: ${Object.keys(shape).join(', ')})`)
+    } else if (typeof want === 'object') {
+      check(v, want, p, problems)
+    } else if (want === 'number') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${p}: expected a positive whole number, got ${JSON.stringify(v)}`)
+      else if (p.endsWith('ort') && v > 65535) problems.push(`${p}: expected a port 1-65535, got ${v}`)
+    } else if (want === 'bootstrap') {
+      const list = typeof v === 'string' ? parseBootstrap(v) : Array.isArray(v) ? v : undefined
+      if (list === undefined || list.length === 0 || !list.every(s => typeof s === 'string' && /^[^:\s]+:\d{1,5}$/.test(s))) {
+        problems.push(`${p}: expected host:port[,host:port...], got ${JSON.stringify(v)}`)
+      }
+    } else if (typeof v !== want) {
+      problems.push(`${p}: expected a ${want}, got ${JSON.stringify(v)}`)
+    }
+  }
+}
+
+export async function loadPlatformFile (path: string): Promise<Partial<PlatformConfig>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InvalidConfigError([`--config: cannot read ${path}: ${(err as Error).message}`])
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new InvalidConfigError([`${path}: not valid JSON: ${(err as Error).message}`])
+  }
+  return validatePlatformFile(parsed)
+}
+
+/** Defaults, then the file, then flags. */
+export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags: PlatformOverrides = {}): PlatformConfig {
+  const c: PlatformConfig = {
+    name: file.name ?? defaultPlatformConfig.name,
+    host: file.host ?? defaultPlatformConfig.host,
+    edge: { ...defaultPlatformConfig.edge, ...file.edge },
+    cloud: { ...defaultPlatformConfig.cloud, ...file.cloud },
+    mirror: { ...defaultPlatformConfig.mirror, ...file.mirror },
+  }
+  const problems: string[] = []
+  if (flags.name !== undefined) c.name = flags.name
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(c.name)) problems.push(`name: expected lowercase letters, digits and '-', got ${JSON.stringify(c.name)}`)
+  for (const [side, port, bootstrap] of [['edge', flags.edgePort, flags.edgeBootstrap], ['cloud', flags.cloudPort, flags.cloudBootstrap]] as const) {
+    if (port !== undefined) {
+      if (!Number.isInteger(port) || port < 1 || port > 65534) problems.push(`--${side}-port: expected a port 1-65534, got ${port}`)
+      c[side].port = port
+      c[side].controllerPort = port + 1
+    }
+    if (bootstrap !== undefined) {
+      const list = parseBootstrap(bootstrap)
+      if (list.length === 0 || !list.every(s => /^[^:\s]+:\d{1,5}$/.test(s))) problems.push(`--${side}-bootstrap: expected host:port[,host:port...], got ${JSON.stringify(bootstrap)}`)
+      c[side].bootstrap = list
+    }
+  }
+  if (problems.length > 0) throw new InvalidConfigError(problems)
+  return c
+}
+
+export function bootstrapOf (c: PlatformConfig, side: 'edge' | 'cloud'): string[] {
+  return c[side].bootstrap ?? [`${c.host}:${c[side].port}`]
+}

@@ -1,0 +1,76 @@
+// The Kafka client port: the rest of the code talks to Kafka only through these interfaces, so the
+// client library can be swapped (KafkaJS first; a later issue measures @platformatic/kafka against it).
+
+export interface OutgoingRecord {
+  key?: string | Buffer | null
+  value: string | Buffer | null
+  headers?: Record<string, string | Buffer>
+  partition?: number
+}
+
+export interface IncomingRecord {
+  topic: string
+  partition: number
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, Buffer | undefined>
+  /** Record timestamp (epoch ms) as stored by the broker. */
+  timestamp: number
+}
+
+export interface KafkaProducer {
+  send (topic: string, records: OutgoingRecord[]): Promise<void>
+  close (): Promise<void>
+}
+
+export interface ConsumeOptions {
+  groupId: string
+  /** Topic names or patterns. */
+  topics: Array<string | RegExp>
+  fromBeginning?: boolean
+  onRecord (record: IncomingRecord): Promise<void> | void
+}
+
+export interface KafkaConsumer {
+  close (): Promise<void>
+}
+
+export interface ClusterDescription {
+  clusterId: string
+  controller: number | null
+  brokers: Array<{ nodeId: number, host: string, port: number }>
+}
+
+export interface TopicSpec {
+  name: string
+  partitions?: number
+}
+
+export interface KafkaClient {
+  readonly bootstrap: readonly string[]
+  /** Asks the cluster for its metadata; throws KafkaError when no broker answers. */
+  describeCluster (): Promise<ClusterDescription>
+  listTopics (): Promise<string[]>
+  /** Creates the topics that do not exist yet and waits for their leaders. */
+  createTopics (topics: TopicSpec[]): Promise<void>
+  /** Low and high watermark per partition; an unknown topic gives []. */
+  topicOffsets (topic: string): Promise<Array<{ partition: number, low: number, high: number }>>
+  producer (options?: { acks?: -1 | 0 | 1 }): Promise<KafkaProducer>
+  consume (options: ConsumeOptions): Promise<KafkaConsumer>
+  /** Closes every producer, consumer and admin connection this client opened. */
+  close (): Promise<void>
+}
+
+export interface KafkaClientOptions {
+  bootstrap: readonly string[]
+  clientId?: string
+  /** Connection timeout per broker attempt; health checks use a short one. Default 3000 ms. */
+  connectionTimeoutMs?: number
+  /** Retries of the client library for one request. Default 5. */
+  retries?: number
+}
+
+export function parseBootstrap (value: string): string[] {
+  return value.split(',').map(s => s.trim()).filter(s => s !== '')
+}

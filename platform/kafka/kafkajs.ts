@@ -1,0 +1,135 @@
+import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import type { Admin, Consumer, Producer } from 'kafkajs'
+import { KafkaError } from '../../lib/errors.ts'
+import type {
+  ClusterDescription, ConsumeOptions, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
+  OutgoingRecord, TopicSpec,
+} from './client.ts'
+
+/** KafkaJS behind the client port. KafkaJS's own logging is off unless FLEETLAB_KAFKA_LOG=1. */
+export class KafkaJsClient implements KafkaClient {
+  readonly bootstrap: readonly string[]
+  readonly #kafka: Kafka
+  #admin: Admin | undefined
+  readonly #open = new Set<{ disconnect (): Promise<void> }>()
+
+  constructor (options: KafkaClientOptions) {
+    this.bootstrap = options.bootstrap
+    this.#kafka = new Kafka({
+      clientId: options.clientId ?? 'fleetlab',
+      brokers: [...options.bootstrap],
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      logLevel: process.env.FLEETLAB_KAFKA_LOG === '1' ? logLevel.INFO : logLevel.NOTHING,
+    })
+  }
+
+  async describeCluster (): Promise<ClusterDescription> {
+    const admin = await this.#adminClient()
+    const cluster = await wrap('describe cluster', () => admin.describeCluster())
+    return { clusterId: cluster.clusterId, controller: cluster.controller, brokers: cluster.brokers }
+  }
+
+  async listTopics (): Promise<string[]> {
+    const admin = await this.#adminClient()
+    return wrap('list topics', () => admin.listTopics())
+  }
+
+  async createTopics (topics: TopicSpec[]): Promise<void> {
+    const admin = await this.#adminClient()
+    const existing = new Set(await this.listTopics())
+    const missing = topics.filter(t => !existing.has(t.name))
+    if (missing.length === 0) return
+    await wrap('create topics', () => admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(t => ({ topic: t.name, numPartitions: t.partitions ?? 1 })),
+    }))
+  }
+
+  async topicOffsets (topic: string): Promise<Array<{ partition: number, low: number, high: number }>> {
+    const admin = await this.#adminClient()
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic)
+      return offsets.map(o => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+    } catch (err) {
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return []
+      throw new KafkaError(`offsets of ${topic} failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  async producer (options: { acks?: -1 | 0 | 1 } = {}): Promise<KafkaProducer> {
+    const producer: Producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true })
+    await wrap('connect producer', () => producer.connect())
+    this.#open.add(producer)
+    const acks = options.acks ?? -1
+    return {
+      send: async (topic: string, records: OutgoingRecord[]) => {
+        await wrap(`produce to ${topic}`, () => producer.send({ topic, acks, messages: records }))
+      },
+      close: async () => {
+        this.#open.delete(producer)
+        await producer.disconnect()
+      },
+    }
+  }
+
+  async consume (options: ConsumeOptions): Promise<KafkaConsumer> {
+    const consumer: Consumer = this.#kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 })
+    await wrap('connect consumer', () => consumer.connect())
+    this.#open.add(consumer)
+    await wrap('subscribe', () => consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false }))
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const record: IncomingRecord = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers: normaliseHeaders(message.headers),
+          timestamp: Number(message.timestamp),
+        }
+        await options.onRecord(record)
+      },
+    })
+    return {
+      close: async () => {
+        this.#open.delete(consumer)
+        await consumer.disconnect()
+      },
+    }
+  }
+
+  async close (): Promise<void> {
+    const all = [...this.#open]
+    this.#open.clear()
+    await Promise.allSettled(all.map(c => c.disconnect()))
+    this.#admin = undefined
+  }
+
+  async #adminClient (): Promise<Admin> {
+    if (this.#admin === undefined) {
+      const admin = this.#kafka.admin()
+      await wrap('connect admin', () => admin.connect())
+      this.#admin = admin
+      this.#open.add(admin)
+    }
+    return this.#admin
+  }
+}
+
+function normaliseHeaders (headers: Record<string, unknown> | undefined): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {}
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    out[k] = Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : undefined
+  }
+  return out
+}
+
+async function wrap<T> (what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw new KafkaError(`${what} failed: ${(err as Error).message}`, { cause: err })
+  }
+}

@@ -1,0 +1,142 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PlatformStateError } from '../lib/errors.ts'
+import { platformDir } from '../lib/home.ts'
+import { formatDuration } from '../lib/time.ts'
+import { bootstrapOf } from './config.ts'
+import type { PlatformConfig } from './config.ts'
+import { probeTopics, waitForBroker, waitForMirror } from './health.ts'
+import { javaBinary, kafkaClasspath } from './jvm.ts'
+import { prepareBroker } from './kafka/broker.ts'
+import { createKafkaClient } from './kafka/index.ts'
+import { prepareMirror } from './mirror/mirror.ts'
+import { assertPortsFree } from './ports.ts'
+import { readState, removeState, writeState } from './state.ts'
+import type { PlatformState } from './state.ts'
+import type { Runtime, ServiceInstance } from './runtime/types.ts'
+
+export const services = { edge: 'edge-kafka', cloud: 'cloud-kafka', mirror: 'mirror' } as const
+
+export interface PlatformContext {
+  home: string
+  runtime: Runtime
+  /** Progress lines for people (stderr in the CLI). */
+  progress: (line: string) => void
+}
+
+export interface UpResult {
+  state: PlatformState
+  /** Milliseconds from the call to every service healthy. */
+  healthyMs: number
+  steps: Array<{ service: string, ms: number }>
+}
+
+const BROKER_TIMEOUT_MS = 90_000
+const MIRROR_TIMEOUT_MS = 90_000
+
+/**
+ * Starts (or connects to) edge Kafka and cloud Kafka, then MirrorMaker 2 between them, and returns once
+ * each really works: brokers answer metadata, probe records cross the mirror both ways.
+ * On any failure, whatever this call started is stopped again.
+ */
+export async function platformUp (ctx: PlatformContext, config: PlatformConfig): Promise<UpResult> {
+  const t0 = Date.now()
+  const { runtime, home, progress } = ctx
+  const previous = await readState(home, config.name)
+  const running = await runtime.list({ platform: config.name })
+  if (running.length > 0 || (previous !== undefined && previous.runtime !== runtime.kind)) {
+    throw new PlatformStateError(`platform '${config.name}' is already up (${previous?.runtime ?? runtime.kind} runtime, ${running.length} services)`,
+      { hint: `run: fleetlab platform down${config.name === 'default' ? '' : ` --name ${config.name}`}` })
+  }
+  const [java, classpath] = await Promise.all([javaBinary(), kafkaClasspath(home)])
+  const local = (['edge', 'cloud'] as const).filter(side => config[side].bootstrap === undefined)
+  await assertPortsFree(local.flatMap(side => [
+    { service: services[side], port: config[side].port },
+    { service: `${services[side]} controller`, port: config[side].controllerPort },
+  ]), config.host)
+
+  const dir = platformDir(home, config.name)
+  const readonlyPaths = [join(home, 'jvm')]
+  const state: PlatformState = { name: config.name, runtime: runtime.kind, config, startedAt: t0 }
+  await writeState(home, state)
+  const steps: UpResult['steps'] = []
+  try {
+    await Promise.all((['edge', 'cloud'] as const).map(async side => {
+      const service = services[side]
+      const bootstrap = bootstrapOf(config, side)
+      if (config[side].bootstrap !== undefined) {
+        progress(`${service}: external at ${bootstrap.join(',')}, checking`)
+        await waitForBroker(service, bootstrap, { timeoutMs: 15_000 })
+      } else {
+        const spec = await prepareBroker({ platform: config.name, service, dir, host: config.host, port: config[side].port,
+          controllerPort: config[side].controllerPort, heapMb: config[side].heapMb, java, classpath, readonlyPaths })
+        const instance = await runtime.start(spec)
+        progress(`${service}: started (${runtime.kind} ${shortId(instance)}) on ${bootstrap.join(',')}`)
+        await waitForBroker(service, bootstrap, { timeoutMs: BROKER_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance) })
+      }
+      steps.push({ service, ms: Date.now() - t0 })
+      progress(`${service}: healthy after ${formatDuration(Date.now() - t0)}`)
+    }))
+
+    const edge = createKafkaClient({ bootstrap: bootstrapOf(config, 'edge'), clientId: 'fleetlab-up' })
+    const cloud = createKafkaClient({ bootstrap: bootstrapOf(config, 'cloud'), clientId: 'fleetlab-up' })
+    try {
+      // Probe topics exist on both sides before MirrorMaker's first topic scan, so it picks them up at once.
+      await Promise.all([edge.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }]),
+        cloud.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }])])
+      if (config.mirror.enabled) {
+        const spec = await prepareMirror({ platform: config.name, service: services.mirror, dir, edgeBootstrap: bootstrapOf(config, 'edge'),
+          cloudBootstrap: bootstrapOf(config, 'cloud'), refreshSeconds: config.mirror.refreshSeconds, heapMb: config.mirror.heapMb,
+          java, classpath, readonlyPaths })
+        const instance = await runtime.start(spec)
+        progress(`mirror: started (${runtime.kind} ${shortId(instance)}), waiting for probe records to cross both ways`)
+        const crossed = await waitForMirror(edge, cloud, { timeoutMs: MIRROR_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance) })
+        steps.push({ service: services.mirror, ms: Date.now() - t0 })
+        progress(`mirror: healthy after ${formatDuration(Date.now() - t0)} (edge->cloud ${formatDuration(crossed.upMs)}, cloud->edge ${formatDuration(crossed.downMs)})`)
+      }
+    } finally {
+      await Promise.all([edge.close(), cloud.close()])
+    }
+  } catch (err) {
+    progress(`start-up failed; stopping what was started`)
+    await platformDown(ctx, config.name, { keepLogs: true })
+    throw err
+  }
+  state.healthyAt = Date.now()
+  await writeState(home, state)
+  return { state, healthyMs: state.healthyAt - t0, steps }
+}
+
+export interface DownResult {
+  stopped: ServiceInstance[]
+  swept: number
+}
+
+/** Stops the mirror first (it would log errors for brokers going away), then the brokers; removes data. */
+export async function platformDown (ctx: PlatformContext, name: string, options: { keepLogs?: boolean } = {}): Promise<DownResult> {
+  const { runtime, home, progress } = ctx
+  const instances = await runtime.list({ platform: name })
+  const order = [services.mirror]
+  const first = instances.filter(i => order.includes(i.service as typeof services.mirror))
+  const rest = instances.filter(i => !first.includes(i))
+  for (const group of [first, rest]) {
+    await Promise.all(group.map(async i => {
+      const t = Date.now()
+      await runtime.stop(i)
+      progress(`${i.service}: stopped (${formatDuration(Date.now() - t)})`)
+    }))
+  }
+  const swept = await runtime.sweep(name)
+  await removeState(home, name)
+  if (options.keepLogs !== true) await rm(platformDir(home, name), { recursive: true, force: true })
+  return { stopped: instances, swept }
+}
+
+function isAlive (runtime: Runtime, instance: ServiceInstance): () => Promise<boolean> {
+  return async () => (await runtime.list({ platform: instance.platform, service: instance.service }))
+    .some(i => i.id === instance.id)
+}
+
+function shortId (instance: ServiceInstance): string {
+  return instance.runtime === 'docker' ? instance.id.slice(0, 12) : `pid ${instance.id}`
+}

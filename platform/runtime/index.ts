@@ -1,0 +1,22 @@
+import { join } from 'node:path'
+import { InvalidConfigError } from '../../lib/errors.ts'
+import { createDockerRuntime, dockerAvailable } from './docker.ts'
+import { ProcessRuntime } from './process.ts'
+import { runtimeKinds } from './types.ts'
+import type { Runtime, RuntimeKind } from './types.ts'
+
+export type { Runtime, RuntimeKind, ServiceInstance, ServiceSpec, ServiceStats } from './types.ts'
+
+export function parseRuntimeKind (value: string): RuntimeKind {
+  if ((runtimeKinds as readonly string[]).includes(value)) return value as RuntimeKind
+  throw new InvalidConfigError([`--runtime: unknown runtime ${JSON.stringify(value)} (choose one of: ${runtimeKinds.join(', ')})`])
+}
+
+/**
+ * The runtime asked for, or the default: docker when DOCKER_HOST is set or /var/run/docker.sock answers,
+ * else child processes. Asking for docker when no engine answers is an error, never a silent fallback.
+ */
+export async function openRuntime (home: string, kind?: RuntimeKind, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const chosen = kind ?? (await dockerAvailable(env) ? 'docker' : 'process')
+  return chosen === 'docker' ? createDockerRuntime({}, env) : new ProcessRuntime(join(home, 'pids'))
+}

@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises'
+
+// /proc/<pid>/stat fields counted from 1 (proc(5)); comm (field 2) may contain spaces and parentheses,
+// so fields are taken after the last ')'.
+const FIELD_UTIME = 14
+const FIELD_STIME = 15
+const FIELD_STARTTIME = 22
+const FIELD_RSS_PAGES = 24
+
+const CLOCK_TICKS = 100 // USER_HZ, 100 on every Linux ABI Node runs on
+const PAGE_SIZE = 4096
+
+export interface ProcSample {
+  /** utime + stime in clock ticks. */
+  cpuTicks: number
+  /** Start time in clock ticks since boot: with the pid it names one process across pid reuse. */
+  startTicks: number
+  rssBytes: number
+}
+
+export async function readProcSample (pid: number): Promise<ProcSample | undefined> {
+  let text: string
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  // rest[0] is field 3 (state)
+  const field = (n: number): number => Number(rest[n - 3])
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined // zombie or dead: not running
+  return {
+    cpuTicks: field(FIELD_UTIME) + field(FIELD_STIME),
+    startTicks: field(FIELD_STARTTIME),
+    rssBytes: field(FIELD_RSS_PAGES) * PAGE_SIZE,
+  }
+}
+
+/** CPU percent of one core over `intervalMs`, and RSS at the end of it. */
+export async function sampleProcess (pid: number, intervalMs = 500): Promise<{ cpuPercent: number, rssBytes: number } | undefined> {
+  const a = await readProcSample(pid)
+  if (a === undefined) return undefined
+  const t0 = performance.now()
+  await new Promise(resolve => setTimeout(resolve, intervalMs))
+  const b = await readProcSample(pid)
+  if (b === undefined || b.startTicks !== a.startTicks) return undefined
+  const seconds = (performance.now() - t0) / 1000
+  const cpuPercent = ((b.cpuTicks - a.cpuTicks) / CLOCK_TICKS) / seconds * 100
+  return { cpuPercent: Math.max(0, cpuPercent), rssBytes: b.rssBytes }
+}

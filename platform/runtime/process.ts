@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process'
+import { mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { ServiceFailedError } from '../../lib/errors.ts'
+import { sleep } from '../../lib/time.ts'
+import { readProcSample, sampleProcess } from './proc-stats.ts'
+import { scaleService } from './scale.ts'
+import { logFileFor, sortInstances } from './types.ts'
+import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats } from './types.ts'
+
+interface PidRecord extends ServiceInstance {
+  /** /proc start time of the pid when we started it: guards against killing a reused pid. */
+  startTicks: number
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000
+
+/**
+ * Services as detached child processes (own process group, survive the CLI that started them).
+ * Each running replica has a record under `<stateDir>/<platform>/<service>.<replica>.json`, so a later
+ * `fleetlab platform status|down` finds them; a record whose pid is gone or reused is dropped.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly kind = 'process' as const
+  readonly #stateDir: string
+
+  constructor (stateDir: string) {
+    this.#stateDir = stateDir
+  }
+
+  async start (spec: ServiceSpec, replica = 0): Promise<ServiceInstance> {
+    const existing = await this.list({ platform: spec.platform, service: spec.service })
+    if (existing.some(i => i.replica === replica)) {
+      throw new ServiceFailedError(spec.service, `replica ${replica} already runs`)
+    }
+    const logFile = logFileFor(spec, replica)
+    await mkdir(dirname(logFile), { recursive: true })
+    const log = await open(logFile, 'a')
+    const [file, ...args] = spec.command
+    if (file === undefined) throw new ServiceFailedError(spec.service, 'empty command')
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env, FLEETLAB_REPLICA: String(replica) },
+      stdio: ['ignore', log.fd, log.fd],
+      detached: true,
+    })
+    // Listen before the first await: 'spawn' fires on the next tick.
+    const spawned = new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!))
+      child.once('error', err => reject(new ServiceFailedError(spec.service, `cannot start ${file}: ${err.message}`, { cause: err })))
+    })
+    const pid = await spawned.finally(() => log.close())
+    child.unref()
+    const sample = await readProcSample(pid)
+    const record: PidRecord = {
+      platform: spec.platform,
+      service: spec.service,
+      replica,
+      runtime: 'process',
+      id: String(pid),
+      ports: spec.ports,
+      startedAt: Date.now(),
+      startTicks: sample?.startTicks ?? -1,
+    }
+    await mkdir(join(this.#stateDir, spec.platform), { recursive: true })
+    await writeFile(this.#recordPath(record), JSON.stringify(record, null, 2))
+    return publicView(record)
+  }
+
+  async stop (instance: ServiceInstance, options: { timeoutMs?: number } = {}): Promise<void> {
+    const record = await this.#readRecord(this.#recordPath(instance))
+    const pid = Number(instance.id)
+    if (record !== undefined && await this.#alive(record)) {
+      signalGroup(pid, 'SIGTERM')
+      const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS)
+      while (Date.now() < deadline && await this.#alive(record)) await sleep(100)
+      if (await this.#alive(record)) {
+        signalGroup(pid, 'SIGKILL')
+        while (await this.#alive(record)) await sleep(50)
+      }
+    }
+    await rm(this.#recordPath(instance), { force: true })
+  }
+
+  scale (spec: ServiceSpec, replicas: number): Promise<ServiceInstance[]> {
+    return scaleService(this, spec, replicas)
+  }
+
+  async list (filter: ListFilter = {}): Promise<ServiceInstance[]> {
+    const platforms = filter.platform !== undefined ? [filter.platform] : await readdirOrEmpty(this.#stateDir)
+    const found: ServiceInstance[] = []
+    for (const platform of platforms) {
+      for (const name of await readdirOrEmpty(join(this.#stateDir, platform))) {
+        if (!name.endsWith('.json')) continue
+        const path = join(this.#stateDir, platform, name)
+        const record = await this.#readRecord(path)
+        if (record === undefined) continue
+        if (filter.service !== undefined && record.service !== filter.service) continue
+        if (await this.#alive(record)) found.push(publicView(record))
+        else await rm(path, { force: true })
+      }
+    }
+    return sortInstances(found)
+  }
+
+  async stats (instance: ServiceInstance): Promise<ServiceStats> {
+    const sample = await sampleProcess(Number(instance.id))
+    if (sample === undefined) return { running: false, cpuPercent: 0, memoryBytes: 0 }
+    return { running: true, cpuPercent: sample.cpuPercent, memoryBytes: sample.rssBytes }
+  }
+
+  async sweep (platform: string): Promise<number> {
+    const instances = await this.list({ platform })
+    await Promise.all(instances.map(i => this.stop(i, { timeoutMs: 5000 })))
+    await rm(join(this.#stateDir, platform), { recursive: true, force: true })
+    return instances.length
+  }
+
+  async close (): Promise<void> {}
+
+  #recordPath (instance: Pick<ServiceInstance, 'platform' | 'service' | 'replica'>): string {
+    return join(this.#stateDir, instance.platform, `${instance.service}.${instance.replica}.json`)
+  }
+
+  async #readRecord (path: string): Promise<PidRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as PidRecord
+    } catch {
+      return undefined
+    }
+  }
+
+  async #alive (record: PidRecord): Promise<boolean> {
+    const sample = await readProcSample(Number(record.id))
+    return sample !== undefined && (record.startTicks === -1 || sample.startTicks === record.startTicks)
+  }
+}
+
+function publicView (record: PidRecord): ServiceInstance {
+  const { startTicks: _omit, ...instance } = record
+  return instance
+}
+
+function signalGroup (pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal) // the whole group: a service's own children go too
+  } catch {
+    try { process.kill(pid, signal) } catch { /* already gone */ }
+  }
+}
+
+async function readdirOrEmpty (dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,85 @@
+// The one contract every service the lab starts goes through (DESIGN.md). Monitors and the autoscaler
+// see only this interface, so the docker and process implementations are interchangeable.
+
+export const runtimeKinds = ['docker', 'process'] as const
+export type RuntimeKind = (typeof runtimeKinds)[number]
+
+export interface ServiceSpec {
+  /** Platform instance name; every service of one platform shares it (label `fleetlab.platform`). */
+  platform: string
+  /** Service name, e.g. `edge-kafka` (label `fleetlab.service`). */
+  service: string
+  /** argv; argv[0] is an absolute path of a host executable (java, node). Containers see the host's runtimes read-only. */
+  command: string[]
+  env?: Record<string, string>
+  /** Absolute working directory. Must be inside one of `writablePaths`. */
+  cwd: string
+  /** Host paths the service writes (data, logs); read-write in containers. */
+  writablePaths: string[]
+  /** Host paths the service only reads (jar cache, the project); read-only in containers. */
+  readonlyPaths: string[]
+  /** Named TCP/UDP ports the service listens on (host networking), for display and status. */
+  ports: Record<string, number>
+  /** stdout and stderr go here. `{replica}` is replaced by the replica number. */
+  logFile: string
+  /** SIGTERM, then this long before SIGKILL. Default 10 s. */
+  stopTimeoutMs?: number
+}
+
+export interface ServiceInstance {
+  platform: string
+  service: string
+  replica: number
+  runtime: RuntimeKind
+  /** pid (process runtime) or container id (docker runtime). */
+  id: string
+  ports: Record<string, number>
+  /** Epoch ms. */
+  startedAt: number
+}
+
+export interface ServiceStats {
+  running: boolean
+  /** Percent of one core, as `docker stats` and `top` show it (200 = two cores busy). */
+  cpuPercent: number
+  /** Resident memory in bytes. */
+  memoryBytes: number
+}
+
+export interface ListFilter {
+  platform?: string
+  service?: string
+}
+
+export interface Runtime {
+  readonly kind: RuntimeKind
+  /** Starts one replica (default 0). Fails if that replica already runs. Returns once the process or container runs. */
+  start (spec: ServiceSpec, replica?: number): Promise<ServiceInstance>
+  /** SIGTERM, wait up to the timeout, then SIGKILL; resolves once it is gone. Stopping a gone instance is not an error. */
+  stop (instance: ServiceInstance, options?: { timeoutMs?: number }): Promise<void>
+  /** Starts or stops replicas of `spec.service` until exactly `replicas` run (highest replica numbers stop first). */
+  scale (spec: ServiceSpec, replicas: number): Promise<ServiceInstance[]>
+  /** Running instances of the lab, sorted by service then replica. */
+  list (filter?: ListFilter): Promise<ServiceInstance[]>
+  /** CPU over a short sampling interval and resident memory. A gone instance reports running: false. */
+  stats (instance: ServiceInstance): Promise<ServiceStats>
+  /** Stops and removes every trace of a platform's services (stopped containers, stale records); returns how many. */
+  sweep (platform: string): Promise<number>
+  /** Releases clients and sockets; services keep running. */
+  close (): Promise<void>
+}
+
+export const labels = {
+  platform: 'fleetlab.platform',
+  service: 'fleetlab.service',
+  replica: 'fleetlab.replica',
+  ports: 'fleetlab.ports',
+} as const
+
+export function logFileFor (spec: ServiceSpec, replica: number): string {
+  return spec.logFile.replaceAll('{replica}', String(replica))
+}
+
+export function sortInstances (instances: ServiceInstance[]): ServiceInstance[] {
+  return instances.sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica)
+}
