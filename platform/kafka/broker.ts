@@ -90,7 +90,13 @@ export async function prepareBroker (o: BrokerOptions): Promise<ServiceSpec> {
   }
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints).
+ * Like Kafka's own Uuid.randomUuid, never one starting with '-': StorageTool would read it as an option.
+ */
 export function kraftClusterId (): string {
-  return randomBytes(16).toString('base64url')
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
 }
