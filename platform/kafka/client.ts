@@ -29,6 +29,11 @@ export interface ConsumeOptions {
   /** Topic names or patterns. */
   topics: Array<string | RegExp>
   fromBeginning?: boolean
+  /**
+   * Named topics that do not exist yet (a mirrored topic before MirrorMaker creates it) are waited for
+   * this long before subscribing. Default 30000 ms.
+   */
+  waitForTopicsMs?: number
   onRecord (record: IncomingRecord): Promise<void> | void
 }
 

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import type { Admin, Consumer, Producer } from 'kafkajs'
 import { KafkaError } from '../../lib/errors.ts'
+import { sleep } from '../../lib/time.ts'
 import type {
   ClusterDescription, ConsumeOptions, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
   OutgoingRecord, TopicSpec,
@@ -74,6 +75,7 @@ export class KafkaJsClient implements KafkaClient {
   }
 
   async consume (options: ConsumeOptions): Promise<KafkaConsumer> {
+    await this.#waitForTopics(options.topics.filter((t): t is string => typeof t === 'string'), options.waitForTopicsMs ?? 30_000)
     const consumer: Consumer = this.#kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 })
     await wrap('connect consumer', () => consumer.connect())
     this.#open.add(consumer)
@@ -105,6 +107,17 @@ export class KafkaJsClient implements KafkaClient {
     this.#open.clear()
     await Promise.allSettled(all.map(c => c.disconnect()))
     this.#admin = undefined
+  }
+
+  async #waitForTopics (names: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const existing = new Set(await this.listTopics())
+      const missing = names.filter(n => !existing.has(n))
+      if (missing.length === 0) return
+      if (Date.now() > deadline) throw new KafkaError(`topics do not exist after ${timeoutMs} ms: ${missing.join(', ')}`)
+      await sleep(200)
+    }
   }
 
   async #adminClient (): Promise<Admin> {
