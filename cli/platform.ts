@@ -9,7 +9,6 @@ import { readState } from '../platform/state.ts'
 import { platformStatus } from '../platform/status.ts'
 import type { ServiceStatus } from '../platform/status.ts'
 import type { CliContext } from './context.ts'
-import { EXIT_INTERRUPTED } from './exit-codes.ts'
 import { formatBytes, table } from './format.ts'
 
 interface CommonOptions { runtime?: RuntimeKind, name: string, json?: boolean }
@@ -57,11 +56,9 @@ Examples:
       const file = o.config !== undefined ? await loadPlatformFile(o.config) : {}
       const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap })
       const runtime = await openRuntime(ctx.home, o.runtime, ctx.env)
-      const pctx = platformContext(ctx, runtime)
-      const onSignal = (): void => {
-        ctx.stderr('interrupted: stopping what was started')
-        void platformDown(pctx, config.name).finally(() => process.exit(EXIT_INTERRUPTED))
-      }
+      const abort = new AbortController()
+      const pctx = { ...platformContext(ctx, runtime), signal: abort.signal }
+      const onSignal = (): void => abort.abort()
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       try {

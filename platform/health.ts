@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
-import { ServiceFailedError, TimeoutError } from '../lib/errors.ts'
+import { InterruptedError, ServiceFailedError, TimeoutError } from '../lib/errors.ts'
 import { sleep } from '../lib/time.ts'
 import { createKafkaClient } from './kafka/index.ts'
 import type { KafkaClient } from './kafka/index.ts'
@@ -18,6 +18,8 @@ export interface WaitOptions {
   alive?: () => Promise<boolean>
   /** The service log, quoted in the error when the service dies. */
   logFile?: string
+  /** Ctrl-C: stop waiting at once. */
+  signal?: AbortSignal
 }
 
 /** Waits until the broker answers a metadata request with at least one broker. */
@@ -80,6 +82,7 @@ function total (offsets: Array<{ high: number }>): number {
 }
 
 async function failIfDead (service: string, options: WaitOptions): Promise<void> {
+  if (options.signal?.aborted === true) throw new InterruptedError()
   if (options.alive === undefined || await options.alive()) return
   const tail = options.logFile !== undefined ? await logTail(options.logFile) : ''
   throw new ServiceFailedError(service, `exited during start-up${tail !== '' ? `; last log lines:\n${tail}` : ''}`,

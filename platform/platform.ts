@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PlatformStateError } from '../lib/errors.ts'
+import { InterruptedError, PlatformStateError } from '../lib/errors.ts'
 import { platformDir } from '../lib/home.ts'
 import { formatDuration } from '../lib/time.ts'
 import { bootstrapOf } from './config.ts'
@@ -22,6 +22,8 @@ export interface PlatformContext {
   runtime: Runtime
   /** Progress lines for people (stderr in the CLI). */
   progress: (line: string) => void
+  /** Aborted on Ctrl-C: `platformUp` stops waiting, stops what it started and throws InterruptedError. */
+  signal?: AbortSignal
 }
 
 export interface UpResult {
@@ -41,7 +43,8 @@ const MIRROR_TIMEOUT_MS = 90_000
  */
 export async function platformUp (ctx: PlatformContext, config: PlatformConfig): Promise<UpResult> {
   const t0 = Date.now()
-  const { runtime, home, progress } = ctx
+  const { runtime, home, progress, signal } = ctx
+  const checkpoint = (): void => { if (signal?.aborted === true) throw new InterruptedError() }
   const previous = await readState(home, config.name)
   const running = await runtime.list({ platform: config.name })
   if (running.length > 0 || (previous !== undefined && previous.runtime !== runtime.kind)) {
@@ -61,22 +64,26 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
   await writeState(home, state)
   const steps: UpResult['steps'] = []
   try {
-    await Promise.all((['edge', 'cloud'] as const).map(async side => {
+    // allSettled: on a failure or Ctrl-C the other broker's start finishes first, so the clean-up sees it.
+    const brokers = await Promise.allSettled((['edge', 'cloud'] as const).map(async side => {
       const service = services[side]
       const bootstrap = bootstrapOf(config, side)
       if (config[side].bootstrap !== undefined) {
         progress(`${service}: external at ${bootstrap.join(',')}, checking`)
-        await waitForBroker(service, bootstrap, { timeoutMs: 15_000 })
+        await waitForBroker(service, bootstrap, { timeoutMs: 15_000, signal })
       } else {
         const spec = await prepareBroker({ platform: config.name, service, dir, host: config.host, port: config[side].port,
           controllerPort: config[side].controllerPort, heapMb: config[side].heapMb, java, classpath, readonlyPaths })
+        checkpoint()
         const instance = await runtime.start(spec)
         progress(`${service}: started (${runtime.kind} ${shortId(instance)}) on ${bootstrap.join(',')}`)
-        await waitForBroker(service, bootstrap, { timeoutMs: BROKER_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance) })
+        await waitForBroker(service, bootstrap, { timeoutMs: BROKER_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), signal })
       }
       steps.push({ service, ms: Date.now() - t0 })
       progress(`${service}: healthy after ${formatDuration(Date.now() - t0)}`)
     }))
+    const failed = brokers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
 
     const edge = createKafkaClient({ bootstrap: bootstrapOf(config, 'edge'), clientId: 'fleetlab-up' })
     const cloud = createKafkaClient({ bootstrap: bootstrapOf(config, 'cloud'), clientId: 'fleetlab-up' })
@@ -88,9 +95,10 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
         const spec = await prepareMirror({ platform: config.name, service: services.mirror, dir, edgeBootstrap: bootstrapOf(config, 'edge'),
           cloudBootstrap: bootstrapOf(config, 'cloud'), refreshSeconds: config.mirror.refreshSeconds, heapMb: config.mirror.heapMb,
           java, classpath, readonlyPaths })
+        checkpoint()
         const instance = await runtime.start(spec)
         progress(`mirror: started (${runtime.kind} ${shortId(instance)}), waiting for probe records to cross both ways`)
-        const crossed = await waitForMirror(edge, cloud, { timeoutMs: MIRROR_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance) })
+        const crossed = await waitForMirror(edge, cloud, { timeoutMs: MIRROR_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), signal })
         steps.push({ service: services.mirror, ms: Date.now() - t0 })
         progress(`mirror: healthy after ${formatDuration(Date.now() - t0)} (edge->cloud ${formatDuration(crossed.upMs)}, cloud->edge ${formatDuration(crossed.downMs)})`)
       }
@@ -98,7 +106,7 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       await Promise.all([edge.close(), cloud.close()])
     }
   } catch (err) {
-    progress(`start-up failed; stopping what was started`)
+    progress(err instanceof InterruptedError ? 'interrupted; stopping what was started' : 'start-up failed; stopping what was started')
     await platformDown(ctx, config.name, { keepLogs: true })
     throw err
   }

@@ -39,15 +39,19 @@ export interface FigureOptions {
 export async function measurePlatform (o: FigureOptions): Promise<PlatformFigures> {
   const home = fleetlabHome()
   const runtime = await openRuntime(home, o.runtime)
-  const ctx: PlatformContext = { home, runtime, progress: line => o.progress(`  ${line}`) }
   const config: PlatformConfig = resolvePlatformConfig({}, { name: o.name, edgePort: o.edgePort, cloudPort: o.cloudPort })
+  const abort = new AbortController()
+  const ctx: PlatformContext = { home, runtime, progress: line => o.progress(`  ${line}`), signal: abort.signal }
+  let upDone = false
   const stop = (): void => {
-    void platformDown(ctx, config.name).finally(() => process.exit(130))
+    abort.abort() // during `up`, platformUp stops what it started and throws InterruptedError
+    if (upDone) void platformDown(ctx, config.name).finally(() => process.exit(130))
   }
   process.once('SIGINT', stop)
   try {
     o.progress(`platform up (${runtime.kind} runtime)`)
     const up = await platformUp(ctx, config)
+    upDone = true
     o.progress(`idle for ${o.idleSettleS}s, then sampling memory and CPU of every service`)
     await sleep(o.idleSettleS * 1000)
     const instances = await runtime.list({ platform: config.name })

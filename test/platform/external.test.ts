@@ -57,9 +57,11 @@ test('a platform on external brokers checks them, mirrors between them and leave
   assert.ok((JSON.parse(still.stdout) as ServiceStatus[]).every(r => r.healthy), 'the external brokers keep running')
 })
 
-test('an external broker that does not answer is a clear timeout error (exit 7)', { timeout: 120_000 }, async () => {
+test('an external broker that does not answer is a clear timeout error (exit 7)', { timeout: 120_000 }, async t => {
   const port = await freePortPair()
-  const r = await runCli(['platform', 'up', '--runtime', 'process', '--name', uniqueName('t-gone'), '--edge-bootstrap', `127.0.0.1:${port}`, '--cloud-bootstrap', `127.0.0.1:${port}`])
+  const name = uniqueName('t-gone')
+  t.after(async () => { await runCli(['platform', 'down', '--runtime', 'process', '--name', name]) })
+  const r = await runCli(['platform', 'up', '--runtime', 'process', '--name', name, '--edge-bootstrap', `127.0.0.1:${port}`, '--cloud-bootstrap', `127.0.0.1:${port}`])
   assert.equal(r.code, 7, r.stderr)
   assert.match(r.stderr, new RegExp(`edge-kafka \\(127\\.0\\.0\\.1:${port}\\) did not answer metadata`))
 })
