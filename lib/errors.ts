@@ -10,6 +10,10 @@ export const errorCodes = [
   'FLEETLAB_TIMEOUT',
   'FLEETLAB_PLATFORM_STATE',
   'FLEETLAB_KAFKA',
+  'FLEETLAB_INTERRUPTED',
+  'FLEETLAB_LWM2M_FORMAT',
+  'FLEETLAB_COAP_MALFORMED',
+  'FLEETLAB_AVRO',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]
@@ -96,6 +100,14 @@ export class KafkaError extends FleetlabError {
   constructor (message: string, options: ErrorOptions = {}) {
     super('FLEETLAB_KAFKA', message, { retriable: true, ...options })
     this.name = 'KafkaError'
+  }
+}
+
+/** Ctrl-C or SIGTERM: the work stopped on purpose after cleaning up. */
+export class InterruptedError extends FleetlabError {
+  constructor (message = 'interrupted') {
+    super('FLEETLAB_INTERRUPTED', message)
+    this.name = 'InterruptedError'
   }
 }
 
