@@ -28,11 +28,23 @@ export async function readProcSample (pid: number): Promise<ProcSample | undefin
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
   // rest[0] is field 3 (state)
   const field = (n: number): number => Number(rest[n - 3])
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined // zombie or dead: not running
+  if (rest[0] === 'X') return undefined // dead
+  // A zombie thread-group leader is only gone once its other threads are: until then they still run and hold
+  // the process's files and listening sockets (the leader's stat shows Z while e.g. a worker thread exits).
+  if (rest[0] === 'Z' && await threadCount(pid) <= 1) return undefined
   return {
     cpuTicks: field(FIELD_UTIME) + field(FIELD_STIME),
     startTicks: field(FIELD_STARTTIME),
     rssBytes: field(FIELD_RSS_PAGES) * PAGE_SIZE,
+  }
+}
+
+/** Live threads of the process, counting a zombie leader (proc(5) /proc/<pid>/status Threads). 0 when it is gone. */
+async function threadCount (pid: number): Promise<number> {
+  try {
+    return Number(/^Threads:\s*(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+  } catch {
+    return 0
   }
 }
 

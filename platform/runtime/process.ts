@@ -62,15 +62,19 @@ export class ProcessRuntime implements Runtime {
       startedAt: Date.now(),
       startTicks: sample?.startTicks ?? -1,
     }
+    // Gone already (it exited at once): no record, so its pid, free for reuse, is never signalled later.
+    if (sample === undefined) return publicView(record)
     await mkdir(join(this.#stateDir, spec.platform), { recursive: true })
     await writeFile(this.#recordPath(record), JSON.stringify(record, null, 2))
     return publicView(record)
   }
 
   async stop (instance: ServiceInstance, options: { timeoutMs?: number } = {}): Promise<void> {
-    const record = await this.#readRecord(this.#recordPath(instance))
-    const pid = Number(instance.id)
-    if (record !== undefined && await this.#alive(record)) {
+    const record = await this.#ownRecord(instance)
+    // No record of this run: it is gone, or the replica was started again since and the record is the new run's.
+    if (record === undefined) return
+    const pid = Number(record.id)
+    if (await this.#alive(record)) {
       signalGroup(pid, 'SIGTERM')
       const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS)
       while (Date.now() < deadline && await this.#alive(record)) await sleep(100)
@@ -78,6 +82,8 @@ export class ProcessRuntime implements Runtime {
         signalGroup(pid, 'SIGKILL')
         while (await this.#alive(record)) await sleep(50)
       }
+      // The service is gone; children of it that ignored SIGTERM may still hold its group.
+      try { process.kill(-pid, 'SIGKILL') } catch { /* the group is empty */ }
     }
     await rm(this.#recordPath(instance), { force: true })
   }
@@ -104,8 +110,12 @@ export class ProcessRuntime implements Runtime {
   }
 
   async stats (instance: ServiceInstance): Promise<ServiceStats> {
-    const sample = await sampleProcess(Number(instance.id))
-    if (sample === undefined) return { running: false, cpuPercent: 0, memoryBytes: 0 }
+    const gone = { running: false, cpuPercent: 0, memoryBytes: 0 }
+    // The pid alone may name another process by now; only the record's start time says it is still this service.
+    const record = await this.#ownRecord(instance)
+    if (record === undefined || !await this.#alive(record)) return gone
+    const sample = await sampleProcess(Number(record.id))
+    if (sample === undefined) return gone
     return { running: true, cpuPercent: sample.cpuPercent, memoryBytes: sample.rssBytes }
   }
 
@@ -130,9 +140,15 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
+  /** The record of exactly this run of the replica (same pid), if there is one. */
+  async #ownRecord (instance: ServiceInstance): Promise<PidRecord | undefined> {
+    const record = await this.#readRecord(this.#recordPath(instance))
+    return record?.id === instance.id ? record : undefined
+  }
+
   async #alive (record: PidRecord): Promise<boolean> {
     const sample = await readProcSample(Number(record.id))
-    return sample !== undefined && (record.startTicks === -1 || sample.startTicks === record.startTicks)
+    return sample !== undefined && sample.startTicks === record.startTicks
   }
 }
 
