@@ -6,6 +6,7 @@ import { table } from '../../cli/format.ts'
 import { encodeKey, observationCodec } from '../../platform/lwm2m-server/avro/codec.ts'
 import { readBody, singleResource } from '../../platform/lwm2m-server/avro/records.ts'
 import type { AvroResponseObserve } from '../../platform/lwm2m-server/avro/types.ts'
+import { opsPerSecond } from '../lib/measure.ts'
 
 function arg (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -23,21 +24,7 @@ function observation (i: number): AvroResponseObserve {
 }
 
 function measure (fn: (i: number) => unknown): number {
-  let sink = 0
-  const run = (ms: number): number => {
-    const end = performance.now() + ms
-    let n = 0
-    while (performance.now() < end) {
-      for (let i = 0; i < 1000; i++) if (fn(n + i) !== undefined) sink++
-      n += 1000
-    }
-    return n
-  }
-  run(300)
-  const start = performance.now()
-  const n = run(seconds * 1000)
-  if (sink < 0) console.log(sink)
-  return n / ((performance.now() - start) / 1000)
+  return opsPerSecond(fn, seconds)
 }
 
 const records = Array.from({ length: 1024 }, (_, i) => observation(i))

@@ -7,6 +7,7 @@ import { Code } from '../../lib/coap/codes.ts'
 import { decode, encode } from '../../lib/coap/message.ts'
 import type { CoapMessageInit } from '../../lib/coap/message.ts'
 import { ContentFormat, OptionNumber, contentFormat, encodeUint, observe } from '../../lib/coap/options.ts'
+import { opsPerSecond } from '../lib/measure.ts'
 
 function arg (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -26,23 +27,8 @@ function notification (seq: number): CoapMessageInit {
   }
 }
 
-/** Runs `fn` in batches for `seconds` after a warm-up; returns operations per second. */
 function measure (fn: (i: number) => unknown): number {
-  let sink = 0
-  const run = (ms: number): number => {
-    const end = performance.now() + ms
-    let n = 0
-    while (performance.now() < end) {
-      for (let i = 0; i < 1000; i++) if (fn(n + i) !== undefined) sink++
-      n += 1000
-    }
-    return n
-  }
-  run(300)
-  const start = performance.now()
-  const n = run(seconds * 1000)
-  if (sink < 0) console.log(sink)
-  return n / ((performance.now() - start) / 1000)
+  return opsPerSecond(fn, seconds)
 }
 
 const sample = encode(notification(0x10203))

@@ -7,18 +7,8 @@ import { CoapMalformedError, coapMalformedReasons } from '../../../lib/coap/erro
 import type { CoapMalformedReason } from '../../../lib/coap/errors.ts'
 import { coapTypes, decode, encode } from '../../../lib/coap/message.ts'
 import type { CoapOption } from '../../../lib/coap/message.ts'
+import { prng } from '../../../lib/random.ts'
 
-/** mulberry32: a seeded PRNG so a failure can be replayed with its seed. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const SEED = Number(process.env.FLEETLAB_FUZZ_SEED ?? 0x5eed)
 const DATAGRAMS = 100_000

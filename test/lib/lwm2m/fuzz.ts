@@ -1,18 +1,9 @@
 // Seeded random and mutated inputs for the codecs' "malformed input only ever throws Lwm2mFormatError" tests.
 import assert from 'node:assert/strict'
 import { Lwm2mFormatError } from '../../../lib/lwm2m/errors.ts'
+import { prng } from '../../../lib/random.ts'
 
-/** mulberry32: small, fast, seeded; good enough to spread test inputs. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng } from '../../../lib/random.ts'
 
 /** `count` inputs: a quarter random bytes, the rest mutations (flip, truncate, insert, delete, splice) of the seeds. */
 export function* fuzzInputs (seed: number, seeds: readonly Uint8Array[], count: number): Generator<Buffer> {
