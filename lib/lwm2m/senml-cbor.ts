@@ -73,7 +73,7 @@ function halfBits (v: number): number {
   return ((bits >>> 16) & 0x8000) | ((exp + 15) << 10) | (mant >>> 13)
 }
 
-function number (v: number | bigint, field: string): void {
+function number (v: number | bigint, field: string, float = false): void {
   if (typeof v === 'bigint') {
     room(9)
     const neg = v < 0n
@@ -82,7 +82,7 @@ function number (v: number | bigint, field: string): void {
     return
   }
   if (!Number.isFinite(v)) throw new Lwm2mFormatError('VALUE_TYPE', `SenML "${field}" must be a finite number, not ${v}`)
-  if (Number.isSafeInteger(v)) { if (v >= 0) head(0, v); else head(1, -1 - v); return }
+  if (!float && Number.isSafeInteger(v)) { if (v >= 0) head(0, v); else head(1, -1 - v); return }
   room(9)
   const h = halfBits(v)
   if (h >= 0) { out[at++] = 0xf9; at = out.writeUInt16BE(h, at) } else if (Math.fround(v) === v) { out[at++] = 0xfa; at = out.writeFloatBE(v, at) } else { out[at++] = 0xfb; at = out.writeDoubleBE(v, at) }
@@ -107,7 +107,7 @@ function record (r: SenmlRecord): void {
   if (r.u !== undefined) { label(1); text(r.u) }
   if (r.t !== undefined) { label(6); number(r.t, 't') }
   if (r.ut !== undefined) { label(7); number(r.ut, 'ut') }
-  if (r.v !== undefined) { label(2); number(r.v, 'v') }
+  if (r.v !== undefined) { label(2); number(r.v, 'v', r.float === true) }
   if (r.vs !== undefined) { label(3); text(r.vs) }
   if (r.vb !== undefined) { label(4); room(1); out[at++] = r.vb ? 0xf5 : 0xf4 }
   if (r.vd !== undefined) { label(8); head(2, r.vd.length); room(r.vd.length); out.set(r.vd, at); at += r.vd.length }

@@ -18,6 +18,11 @@ export interface SenmlRecord {
   bn?: string, bt?: number, bu?: string, bv?: number, bs?: number, bver?: number
   n?: string, u?: string, v?: number | bigint, vs?: string, vb?: boolean, vd?: Uint8Array, vlo?: string
   s?: number, t?: number, ut?: number
+  /**
+   * Not a SenML field: `v` holds a Float resource, so binary encoders write it as a floating-point
+   * number even when it is whole (Leshan's CBOR decoder rejects an integer for a Float resource).
+   */
+  float?: true
 }
 
 export type SenmlValueField = 'v' | 'vs' | 'vb' | 'vd' | 'vlo'
@@ -74,7 +79,8 @@ export function checkOneValue (r: SenmlRecord, index: number): void {
 function putValue (r: SenmlRecord, type: ResourceType, value: ResourceValue): SenmlRecord {
   switch (type) {
     case 'string': case 'corelnk': r.vs = value as string; break
-    case 'integer': case 'unsigned': case 'float': r.v = value as number | bigint; break
+    case 'integer': case 'unsigned': r.v = value as number | bigint; break
+    case 'float': r.v = value as number; r.float = true; break
     case 'time': r.v = Math.floor((value as Date).getTime() / 1000); break
     case 'boolean': r.vb = value as boolean; break
     case 'opaque': r.vd = value as Uint8Array; break

@@ -119,3 +119,13 @@ test('10,000 random and mutated SenML CBOR payloads only ever throw Lwm2mFormatE
     return decodeNode(112, paths[i++ % paths.length]!, input, { strict: i % 2 === 0 })
   })
 })
+
+test('a whole-number Float resource is written as a CBOR float, an Integer one as a CBOR integer', () => {
+  // Leshan's decoder rejects a CBOR integer for a Float resource ("Floating-point number expected")
+  const float = encodeNode(112, parsePath('/3303/0/5700'), singleResource(5700, 'float', 20))
+  assert.deepEqual(cborgDecode(float, { useMaps: true }), [new Map<number, unknown>([[-2, '/3303/0/'], [0, '5700'], [2, 20]])])
+  assert.ok(float.includes(Buffer.from([0x02, 0xf9])), 'v is a half-precision float')
+  const integer = encodeNode(112, parsePath('/3/0/9'), singleResource(9, 'integer', 20))
+  assert.ok(integer.includes(Buffer.from([0x02, 0x14])), 'v is the integer 20')
+  assert.deepEqual(decodeNode(112, parsePath('/3303/0/5700'), float), singleResource(5700, 'float', 20))
+})

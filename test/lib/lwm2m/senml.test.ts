@@ -39,11 +39,11 @@ test('LWM2M §7.4.4 names: one base name per object instance, relative resource 
     { bn: '/3/0/', n: '0', vs: 'Open Mobile Alliance' }, { n: '7/0', v: 3800 }, { n: '7/1', v: 5000 }, { n: '13', v: 1367491215 },
   ])
   assert.deepEqual(nodeToSenml(parsePath('/3303/0/5700'), singleResource(5700, 'float', 21.5), 1718000000.123),
-    [{ bn: '/3303/0/', bt: 1718000000.123, n: '5700', v: 21.5 }])
+    [{ bn: '/3303/0/', bt: 1718000000.123, n: '5700', v: 21.5, float: true }])
   assert.deepEqual(nodeToSenml(parsePath('/3/0/7/1'), resourceInstance(1, 'integer', 5000)), [{ bn: '/3/0/', n: '7/1', v: 5000 }])
   assert.deepEqual(nodeToSenml(parsePath('/3303'), objectNode(3303, [
     objectInstance(0, [singleResource(5700, 'float', 1)]), objectInstance(1, [singleResource(5700, 'float', 2)]),
-  ])), [{ bn: '/3303/0/', n: '5700', v: 1 }, { bn: '/3303/1/', n: '5700', v: 2 }])
+  ])), [{ bn: '/3303/0/', n: '5700', v: 1, float: true }, { bn: '/3303/1/', n: '5700', v: 2, float: true }])
   const types: SenmlRecord[] = nodeToSenml(parsePath('/42769/0'), objectInstance(0, [
     singleResource(1, 'opaque', Buffer.from([1])), singleResource(2, 'objlnk', { objectId: 3, instanceId: 0 }),
     singleResource(3, 'boolean', false), singleResource(4, 'corelnk', '</3>'), singleResource(5, 'unsigned', 2n ** 64n - 1n),

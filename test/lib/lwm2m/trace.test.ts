@@ -21,7 +21,8 @@ test('a traced SenML JSON notification: bt is the send time, the trace is /33000
 
 test('a traced SenML CBOR notification carries the same pack', () => {
   const payload = encodeTracedNotification(112, path, node, trace)
-  assert.deepEqual(decodeSenmlCbor(payload), tracedSenml(path, node, trace))
+  // `float` marks Float values for the encoder; it is not on the wire, so decoded records lack it
+  assert.deepEqual(decodeSenmlCbor(payload), tracedSenml(path, node, trace).map(({ float: _f, ...r }) => r))
   assert.equal(payload.length, 80) // 21.5 fits a half-precision float
   assert.deepEqual(extractTrace(112, payload), trace)
   assert.deepEqual(decodeTracedNotification(112, path, payload), { node, trace })
