@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { RegistrationLinks } from '../../lib/lwm2m/registration-links.ts'
 
 /** One registered LWM2M client (LWM2M 1.1 §6.2.1 Register, §6.2.2 Update). */
 export interface Registration {
@@ -13,6 +14,8 @@ export interface Registration {
   queueMode: boolean
   /** The CoRE link-format payload of the last Register or Update that carried one. */
   objectLinks: string
+  /** `objectLinks` parsed: root path, announced content formats, objects and instances. */
+  links?: RegistrationLinks
   /** Where the client's datagrams come from: requests to the device go back there. */
   address: string
   port: number
@@ -21,7 +24,7 @@ export interface Registration {
 }
 
 export type NewRegistration = Omit<Registration, 'id' | 'registeredAt' | 'updatedAt'>
-export type RegistrationChanges = Partial<Pick<Registration, 'lifetimeS' | 'binding' | 'smsNumber' | 'objectLinks' | 'address' | 'port'>>
+export type RegistrationChanges = Partial<Pick<Registration, 'lifetimeS' | 'binding' | 'smsNumber' | 'objectLinks' | 'links' | 'address' | 'port'>>
 
 /**
  * Registrations by id and by endpoint. A Register from an endpoint that is already registered replaces

@@ -1,0 +1,11 @@
+// fleetlab's LWM2M server: what the rest of the lab uses.
+export { Lwm2mServer, defaultAutoObserve } from './server.ts'
+export type { DeviceResponse, Lwm2mServerEvents, Lwm2mServerOptions, Notification, Observation, Registration } from './server.ts'
+export type { DeviceOutcome } from './device-requests.ts'
+export type { ObserveOptions, Operation } from './management.ts'
+export { KafkaBridge, bridgeTopics } from './kafka-bridge.ts'
+export type { BridgeTopics, KafkaBridgeOptions } from './kafka-bridge.ts'
+export { observedContent, traceOfContent, TRACE_PATH_PREFIX } from './avro-mapping.ts'
+export { lwm2mServiceSpec } from './service.ts'
+export type { Lwm2mServiceOptions } from './service.ts'
+export type { MetricsSnapshot } from './metrics.ts'

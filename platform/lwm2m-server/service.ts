@@ -1,0 +1,49 @@
+// The LWM2M server as a platform service: `fleetlab lwm2m serve` in its own process or container, started through
+// the Runtime (platform/runtime/types.ts) like the brokers, so the monitors see its CPU and memory.
+import { join } from 'node:path'
+import { projectRoot } from '../../lib/home.ts'
+import type { ServiceSpec } from '../runtime/types.ts'
+
+export interface Lwm2mServiceOptions {
+  platform: string
+  /** Default `lwm2m-server`. */
+  service?: string
+  /** The platform's own folder; <dir>/<service>/ is the working directory and holds the log. */
+  dir: string
+  host: string
+  port: number
+  gateway: string
+  /** Edge Kafka bootstrap servers; none: registrations only. */
+  kafka?: readonly string[]
+  /** Auto-observe paths; [] turns auto-observe off; absent: the server's default. */
+  observe?: readonly string[]
+  serverId?: string
+  /** Node executable (absolute). Default: this process's. */
+  node?: string
+}
+
+/** tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project. */
+function tsxLoader (): string {
+  return import.meta.resolve('tsx')
+}
+
+export function lwm2mServiceSpec (o: Lwm2mServiceOptions): ServiceSpec {
+  const service = o.service ?? 'lwm2m-server'
+  const home = join(o.dir, service)
+  const args = ['lwm2m', 'serve', '--host', o.host, '--port', String(o.port), '--gateway', o.gateway]
+  if (o.kafka !== undefined && o.kafka.length > 0) args.push('--kafka', o.kafka.join(','))
+  if (o.observe !== undefined) args.push('--observe', o.observe.length > 0 ? o.observe.join(',') : 'none')
+  if (o.serverId !== undefined) args.push('--server-id', o.serverId)
+  return {
+    platform: o.platform,
+    service,
+    command: [o.node ?? process.execPath, '--import', tsxLoader(), join(projectRoot, 'cli', 'bin.js'), ...args],
+    cwd: home,
+    writablePaths: [home],
+    readonlyPaths: [projectRoot],
+    ports: { coap: o.port },
+    logFile: join(home, 'service.log'),
+    // The bridge flushes its queue to Kafka on SIGTERM.
+    stopTimeoutMs: 10_000,
+  }
+}

@@ -1,0 +1,208 @@
+// `npx tsx scripts/bench/lwm2m-server.ts [--devices 1000] [--rates 5000,10000,15000,20000] [--seconds 10] [--con]
+//   [--kafka host:port]`: notifications per second our LWM2M server receives, encodes in Avro and gets acknowledged
+// by a real edge Kafka, with the server's CPU. The server and its bridge run in this process; the devices are raw
+// lib/coap datagrams from a child process (one UDP socket per device, auto-observed /3303/0/5700, traced SenML JSON),
+// sending at each rate in turn (open model: on schedule, whatever the server does). Without --kafka a one-broker
+// platform is started on the process runtime and stopped at the end. A benchmark, not a test.
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { readFileSync } from 'node:fs'
+import type { Socket } from 'node:dgram'
+import { createServer } from 'node:net'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { table } from '../../cli/format.ts'
+import { Code, OptionNumber, TokenGenerator, contentFormat as formatOption, decode, encode, observe, uintOption, uriPathOptions, uriQueryOptions } from '../../lib/coap/index.ts'
+import { fleetlabHome } from '../../lib/home.ts'
+import { singleResource } from '../../lib/lwm2m/model.ts'
+import { makePath } from '../../lib/lwm2m/path.ts'
+import { encodeTracedNotification } from '../../lib/lwm2m/trace.ts'
+import { sleep } from '../../lib/time.ts'
+import { resolvePlatformConfig } from '../../platform/config.ts'
+import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
+import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
+import { platformDown, platformUp } from '../../platform/platform.ts'
+import { openRuntime } from '../../platform/runtime/index.ts'
+
+function arg (name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+
+type ToChild = { run: { rate: number, seconds: number } } | { stop: true }
+type FromChild = { registered: number } | { sent: number, lateMs: number }
+
+const PATH = makePath(3303, 0, 5700)
+
+// ---- the child: devices ----
+async function devices (serverPort: number, count: number, confirmable: boolean): Promise<void> {
+  const socks: Socket[] = []
+  const tokens: Array<Buffer | undefined> = []
+  const seqs = new Uint32Array(count)
+  const gen = new TokenGenerator(4)
+  let mid = 1
+  let registered = 0
+  for (let i = 0; i < count; i++) {
+    const s = createSocket({ type: 'udp4', sendBufferSize: 1 << 20 })
+    await new Promise<void>(resolve => s.bind(0, '127.0.0.1', () => resolve()))
+    s.on('message', (buf, r) => {
+      const m = decode(buf)
+      if (m.code === Code.CREATED) registered++
+      if (m.code === Code.GET && observe(m) === 0) {
+        tokens[i] = Buffer.from(m.token)
+        s.send(encode({ type: 'ACK', code: Code.CONTENT, messageId: m.messageId, token: m.token,
+          options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.CONTENT_FORMAT, formatOption(m) ?? 110)], payload: Buffer.from('[{"bn":"/3303/0/","n":"5700","v":20}]') }), r.port, r.address)
+      }
+    })
+    socks.push(s)
+    s.send(encode({ type: 'CON', code: Code.POST, messageId: mid++, token: gen.next(), options: [...uriPathOptions('/rd'), uintOption(OptionNumber.CONTENT_FORMAT, 40),
+      ...uriQueryOptions({ ep: `bench-${String(i).padStart(5, '0')}`, lt: 3600, lwm2m: '1.1', b: 'U' })], payload: Buffer.from('</1/0>,</3/0>,</3303/0>') }), serverPort, '127.0.0.1')
+    if (i % 50 === 49) await sleep(5)
+  }
+  const deadline = Date.now() + 30_000
+  while (tokens.filter(t => t !== undefined).length < count && Date.now() < deadline) await sleep(50)
+  process.send!({ registered } satisfies FromChild)
+  process.on('message', (msg: ToChild) => {
+    if ('stop' in msg) process.exit(0)
+    const { rate, seconds } = msg.run
+    const t0 = performance.now()
+    let sent = 0
+    let next = 0
+    let lateMs = 0
+    const timer = setInterval(() => {
+      const now = performance.now()
+      const due = Math.min(Math.floor((now - t0) * rate / 1000), rate * seconds)
+      if (due - sent > rate / 100) lateMs = Math.max(lateMs, (due - sent) * 1000 / rate)
+      for (; sent < due; sent++) {
+        const d = next
+        next = (next + 1) % count
+        const token = tokens[d]
+        if (token === undefined) continue
+        const seq = seqs[d]!++
+        const payload = encodeTracedNotification(110, PATH, singleResource(5700, 'float', 20 + (seq % 100) / 10), { seq, sentAtMs: Date.now(), deviceId: `bench-${String(d).padStart(5, '0')}` })
+        socks[d]!.send(encode({ type: confirmable ? 'CON' : 'NON', code: Code.CONTENT, messageId: (mid++) & 0xffff, token,
+          options: [uintOption(OptionNumber.OBSERVE, (seq + 1) & 0xffffff), uintOption(OptionNumber.CONTENT_FORMAT, 110)], payload }), serverPort, '127.0.0.1')
+      }
+      if (sent >= rate * seconds) {
+        clearInterval(timer)
+        process.send!({ sent, lateMs } satisfies FromChild)
+      }
+    }, 1)
+  })
+}
+
+// ---- the parent: server, Kafka, measurement ----
+function listenable (port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)))
+  })
+}
+
+/** A broker port and its controller port (p + 1), away from the platform's defaults. */
+async function freePortPair (): Promise<number> {
+  for (;;) {
+    const p = 51000 + 2 * Math.floor(Math.random() * 4000)
+    if (await listenable(p) && await listenable(p + 1)) return p
+  }
+}
+
+/** The kernel's count of UDP datagrams dropped because a receive buffer was full (machine-wide, Linux). */
+function udpBufferDrops (): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'))
+    const names = lines[0]!.split(/\s+/)
+    const values = lines[1]!.split(/\s+/)
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0)
+  } catch {
+    return 0
+  }
+}
+
+function nextMessage (child: ChildProcess): Promise<FromChild> {
+  return new Promise(resolve => child.once('message', m => resolve(m as FromChild)))
+}
+
+async function main (): Promise<void> {
+  const count = Number(arg('devices') ?? 1000)
+  const rates = (arg('rates') ?? '5000,10000,15000,20000').split(',').map(Number)
+  const seconds = Number(arg('seconds') ?? 10)
+  const confirmable = process.argv.includes('--con')
+  const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
+  const home = fleetlabHome()
+  const runtime = await openRuntime(home, 'process')
+  let bootstrap = arg('kafka')
+  const name = `bench-lwm2m-${process.pid}`
+  const ctx = { home, runtime, progress: (l: string) => progress(`  ${l}`) }
+  if (bootstrap === undefined) {
+    const port = await freePortPair()
+    bootstrap = `127.0.0.1:${port}`
+    progress(`starting a one-broker edge Kafka on ${bootstrap}`)
+    await platformUp(ctx, resolvePlatformConfig({ name, edge: { port, controllerPort: port + 1, heapMb: 512 }, cloud: { port, controllerPort: port + 1, heapMb: 384, bootstrap: [bootstrap] }, mirror: { enabled: false, refreshSeconds: 3, heapMb: 256 } }))
+  }
+  const kafka = createKafkaClient({ bootstrap: [bootstrap], clientId: 'bench-lwm2m' })
+  const server = new Lwm2mServer({ port: 0, autoObserve: ['/3303/0/5700'] })
+  await server.start()
+  const bridge = new KafkaBridge({ server, kafka, gateway: `bench${process.pid}`, log: progress })
+  await bridge.start()
+  const child = fork(fileURLToPath(import.meta.url), ['--child', String(server.address().port), String(count), confirmable ? 'con' : 'non'], { execArgv: ['--import', 'tsx'] })
+  const cleanUp = async (): Promise<void> => {
+    child.send({ stop: true } satisfies ToChild)
+    await bridge.stop()
+    await server.stop()
+    await kafka.close()
+    if (arg('kafka') === undefined) await platformDown(ctx, name)
+    await runtime.close()
+  }
+  process.once('SIGINT', () => { void cleanUp().finally(() => process.exit(130)) })
+  try {
+    const reg = await nextMessage(child) as { registered: number }
+    for (let i = 0; i < 300 && server.observations().length < count; i++) await sleep(100)
+    progress(`${reg.registered} devices registered, ${server.observations().length} observed; ${rates.length} steps of ${seconds}s, ${confirmable ? 'CON' : 'NON'} notifications`)
+    const rows: Array<Array<string | number>> = []
+    for (const rate of rates) {
+      const before = server.snapshot().counters
+      const drops0 = udpBufferDrops()
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      child.send({ run: { rate, seconds } } satisfies ToChild)
+      const done = await nextMessage(child) as { sent: number, lateMs: number }
+      const sendWindowMs = performance.now() - t0
+      // Drain: wait until the server has every datagram it will get and Kafka acknowledged what it encoded.
+      const drainEnd = Date.now() + 15_000
+      let c = server.snapshot().counters
+      for (;;) {
+        await sleep(100)
+        const now = server.snapshot().counters
+        const settled = (now['lwm2m.kafka.acked'] ?? 0) === (c['lwm2m.kafka.acked'] ?? 0) && (now['lwm2m.notify.received'] ?? 0) === (c['lwm2m.notify.received'] ?? 0)
+        c = now
+        if ((settled && (c['lwm2m.kafka.acked'] ?? 0) - (before['lwm2m.kafka.acked'] ?? 0) >= (c['lwm2m.bridge.observations'] ?? 0) - (before['lwm2m.bridge.observations'] ?? 0)) || Date.now() > drainEnd) break
+      }
+      const cpu = process.cpuUsage(cpu0)
+      const wallMs = performance.now() - t0
+      const delta = (n: string): number => (c[n] ?? 0) - (before[n] ?? 0)
+      const received = delta('lwm2m.notify.received')
+      const acked = delta('lwm2m.kafka.acked')
+      const cpuMs = (cpu.user + cpu.system) / 1000
+      rows.push([rate.toLocaleString('en-US'), Math.round(done.sent * 1000 / sendWindowMs).toLocaleString('en-US'),
+        Math.round(received * 1000 / sendWindowMs).toLocaleString('en-US'), Math.round(delta('lwm2m.bridge.observations') * 1000 / sendWindowMs).toLocaleString('en-US'),
+        Math.round(acked * 1000 / wallMs).toLocaleString('en-US'), done.sent - received, udpBufferDrops() - drops0, (cpuMs * 100 / wallMs).toFixed(0),
+        received > 0 ? (cpuMs * 1000 / received).toFixed(1) : '-', `${Math.round(wallMs - sendWindowMs)}`])
+      progress(`  ${rate}/s: sent ${done.sent}, received ${received}, acked ${acked}, send lateness max ${done.lateMs.toFixed(0)} ms`)
+    }
+    console.log(`bench:lwm2m-server  ${new Date().toISOString()}  ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, Node ${process.versions.node}, ${count} devices, ${seconds}s per step, ${confirmable ? 'CON' : 'NON'}, edge Kafka ${bootstrap}`)
+    console.log(table(['TARGET/S', 'SENT/S', 'RECEIVED/S', 'AVRO/S', 'ACKED/S', 'LOST', 'KERNEL DROPS', 'SERVER CPU %', 'CPU µs/NOTIF', 'DRAIN MS'], rows))
+    console.log('SERVER CPU: this process (server, Avro, KafkaJS producer) over the step and its drain; 100 % is one core. LOST: sent - received; KERNEL DROPS: UDP datagrams the kernel dropped for a full receive buffer during the step (whole machine).')
+  } finally {
+    await cleanUp()
+  }
+}
+
+if (process.argv[2] === '--child') {
+  await devices(Number(process.argv[3]), Number(process.argv[4]), process.argv[5] === 'con')
+} else {
+  await main()
+}
