@@ -1,0 +1,229 @@
+// Benchmark of the virtual LWM2M devices (issue 3, "Figures"), not a test:
+//   1. idle: 20,000 devices register (capped by the file descriptors this process may open), then sit idle for 5 s:
+//      memory per registered idle device (goal < 10 KB; Leshan's Java client is ~350 KB per client), idle CPU;
+//   2. notify: 10,000 devices notify once a second each for 20 s: notifications/s achieved, send lateness p50/p99
+//      (from the intended send time), CPU of the simulator process (goal <= 1 core), memory per device.
+// Three processes, so the simulator is measured alone: this one orchestrates, a sink child plays the LWM2M server
+// (registers devices, observes /3303/0/5700, counts notifications and gaps in their Observe numbers), and a
+// simulator child per phase runs the fleet with --expose-gc. All traffic stays on 127.0.0.0/8.
+//   npx tsx scripts/bench/simulator.ts [--idle 20000] [--notify 10000] [--seconds 20] [--rate 1] [--format senml-cbor]
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import type { RemoteInfo } from 'node:dgram'
+import { fileURLToPath } from 'node:url'
+import { formatBytes, table } from '../../cli/format.ts'
+import { Code, OptionNumber, decode, encode, encodeUint, observe, stringOption, uriPath } from '../../lib/coap/index.ts'
+import { parseContentFormat } from '../../lib/lwm2m/content-format.ts'
+import { Fleet } from '../../simulator/fleet.ts'
+import { Histogram } from '../../simulator/histogram.ts'
+import { descriptorBudget } from '../../simulator/placement.ts'
+import type { NotifyFormat } from '../../simulator/lwm2m/options.ts'
+
+const self = fileURLToPath(import.meta.url)
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
+}
+const role = arg('role', 'main')
+
+// ---- the sink: a minimal LWM2M server that counts ----
+
+interface SinkStats { registered: number, deregistered: number, observed: number, notifications: number, gaps: number, cpuMs: number }
+
+function sink (observePath: string | undefined): void {
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 })
+  let nextId = 1
+  let mid = 1
+  const stats: SinkStats = { registered: 0, deregistered: 0, observed: 0, notifications: 0, gaps: 0, cpuMs: 0 }
+  const lastObserve = new Map<number, number>() // token -> last Observe value
+  const pathOptions = (observePath ?? '').split('/').filter(s => s !== '').map(s => stringOption(OptionNumber.URI_PATH, s))
+  let token = 1
+  socket.on('message', (buf: Buffer, r: RemoteInfo) => {
+    let msg
+    try { msg = decode(buf) } catch { return }
+    if (msg.code === Code.CONTENT) {
+      const t = msg.token.length === 4 ? msg.token.readUInt32BE(0) : -1
+      const obs = observe(msg)
+      const last = lastObserve.get(t)
+      if (msg.type === 'ACK') stats.observed++
+      else stats.notifications++
+      if (last !== undefined && obs !== undefined && obs !== ((last + 1) & 0xffffff)) stats.gaps++
+      if (obs !== undefined) lastObserve.set(t, obs)
+      if (msg.type === 'CON') socket.send(encode({ type: 'ACK', code: 0, messageId: msg.messageId }), r.port, r.address)
+      return
+    }
+    if (msg.type === 'ACK' || msg.type === 'RST') return
+    const path = uriPath(msg)
+    let code: number = Code.NOT_FOUND
+    let options = [] as ReturnType<typeof stringOption>[]
+    if (msg.code === Code.POST && path.length === 1) {
+      code = Code.CREATED
+      options = [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, (nextId++).toString(36))]
+      stats.registered++
+    } else if (msg.code === Code.POST) code = Code.CHANGED
+    else if (msg.code === Code.DELETE) { code = Code.DELETED; stats.deregistered++ }
+    socket.send(encode({ type: 'ACK', code, messageId: msg.messageId, token: msg.token, options }), r.port, r.address)
+    if (code === Code.CREATED && observePath !== undefined) {
+      const tk = Buffer.allocUnsafe(4)
+      tk.writeUInt32BE(token++, 0)
+      mid = (mid + 1) & 0xffff
+      socket.send(encode({ type: 'CON', code: Code.GET, messageId: mid, token: tk, options: [{ number: OptionNumber.OBSERVE, value: encodeUint(0) }, ...pathOptions] }), r.port, r.address)
+    }
+  })
+  socket.bind(0, '127.0.0.1', () => process.send!({ port: socket.address().port }))
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stats') {
+      const u = process.cpuUsage()
+      process.send!({ ...stats, cpuMs: (u.user + u.system) / 1000 })
+    } else if (m.cmd === 'exit') socket.close(() => process.exit(0))
+  })
+}
+
+// ---- a simulator phase ----
+
+interface PhaseResult {
+  devices: number, registerSeconds: number, idleBytesPerDevice: number, rssPerDevice: number,
+  notifications: number, seconds: number, cpuCores: number, p50: number, p99: number, max: number, late: number, failures: number, unclean: number
+  /** Every notification of the run, the first responses to the observe requests included. */
+  totalSent: number
+}
+
+function gcMemory (): { heap: number, rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) gc?.()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external, rss: m.rss }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+async function simulate (port: number, count: number, seconds: number, rate: number, format: NotifyFormat): Promise<PhaseResult> {
+  const before = gcMemory()
+  const fleet = new Fleet({
+    protocol: 'lwm2m',
+    driver: { server: { host: '127.0.0.1', port }, lifetimeS: 300, ratePerS: rate, format, objects: [{ objectId: 3303, instances: 1 }], capacity: count },
+    count, endpointPrefix: 'bench-', placement: { firstAddress: '127.0.0.1', perAddress: 10_000 }, registrationRate: 4000, seed: 7,
+  })
+  let sent = 0
+  let late = 0
+  const lateness = new Histogram()
+  fleet.events.on('counter', (name: string, v: number) => {
+    if (name === 'lwm2m.notify.sent') sent += v
+    else if (name === 'lwm2m.notify.late') late += v
+  })
+  fleet.events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') lateness.record(v) })
+  const t0 = performance.now()
+  fleet.start()
+  await fleet.allRegistered(120_000)
+  const registerSeconds = (performance.now() - t0) / 1000
+  await sleep(2000) // observations start, the storm settles
+  const idle = gcMemory()
+  // the forced collections above stall the loop for tens of ms: let the notifications due meanwhile go out first
+  await sleep(1000)
+  let notifications = 0
+  let cpuCores = 0
+  if (seconds > 0) {
+    lateness.reset()
+    late = 0
+    const sent0 = sent
+    const cpu0 = process.cpuUsage()
+    const w0 = performance.now()
+    await sleep(seconds * 1000)
+    const cpu = process.cpuUsage(cpu0)
+    const wall = performance.now() - w0
+    notifications = sent - sent0
+    cpuCores = (cpu.user + cpu.system) / 1000 / wall
+  }
+  const failures = fleet.counts.registrationFailures
+  const stopped = await fleet.stop()
+  const totalSent = sent
+  return {
+    devices: count, registerSeconds, idleBytesPerDevice: (idle.heap - before.heap) / count, rssPerDevice: (idle.rss - before.rss) / count,
+    notifications, seconds, cpuCores, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late, failures, unclean: stopped.unclean,
+    totalSent,
+  }
+}
+
+// ---- orchestration ----
+
+function child (args: string[], gc = false): ChildProcess {
+  return fork(self, args, { execArgv: [...(gc ? ['--expose-gc'] : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+}
+
+function nextMessage<T> (p: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    p.once('message', m => resolve(m as T))
+    p.once('exit', code => reject(new Error(`child exited with ${code}`)))
+  })
+}
+
+async function withSink<T> (observePath: string | undefined, run: (port: number, stats: () => Promise<SinkStats>) => Promise<T>): Promise<T> {
+  const s = child(['--role', 'sink', ...(observePath !== undefined ? ['--observe', observePath] : [])])
+  try {
+    const { port } = await nextMessage<{ port: number }>(s)
+    return await run(port, async () => { s.send({ cmd: 'stats' }); return nextMessage<SinkStats>(s) })
+  } finally {
+    s.send({ cmd: 'exit' })
+  }
+}
+
+async function phase (port: number, count: number, seconds: number, rate: number, format: string): Promise<PhaseResult> {
+  const p = child(['--role', 'sim', '--port', String(port), '--count', String(count), '--seconds', String(seconds), '--rate', String(rate), '--format', format], true)
+  return nextMessage<PhaseResult>(p)
+}
+
+async function main (): Promise<void> {
+  const idleCount = Number(arg('idle', '20000'))
+  const notifyCount = Number(arg('notify', '10000'))
+  const seconds = Number(arg('seconds', '20'))
+  const rate = Number(arg('rate', '1'))
+  const format = arg('format', 'senml-cbor')
+  // a child has the same limit as this process, minus what Node and tsx themselves hold
+  const budget = descriptorBudget(100)
+  const idleDevices = Math.min(idleCount, budget.free)
+  console.log(`fleetlab simulator bench, Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, RLIMIT_NOFILE ${budget.limit}`)
+  if (idleDevices < idleCount) console.log(`note: ${idleCount} devices asked, ${idleDevices} fit this process's file descriptor limit (one socket each)`)
+
+  const idle = await withSink(undefined, async (port, stats) => {
+    const r = await phase(port, idleDevices, 5, rate, format)
+    return { r, s: await stats() }
+  })
+  const notify = await withSink('/3303/0/5700', async (port, stats) => {
+    const r = await phase(port, notifyCount, seconds, rate, format)
+    const s = await stats()
+    return { r, received: s.notifications + s.observed, gaps: s.gaps }
+  })
+
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`
+  console.log('')
+  console.log(table(['PHASE', 'DEVICES', 'REGISTER (s)', 'NOTIFY/S', 'LATENESS P50', 'P99', 'MAX', 'LATE', 'SIM CPU', 'HEAP+EXT/DEV', 'RSS/DEV', 'REG FAIL'], [
+    ['idle (5 s)', idle.r.devices, idle.r.registerSeconds.toFixed(1), '-', '-', '-', '-', '-', `${idle.r.cpuCores.toFixed(2)} core`, kb(idle.r.idleBytesPerDevice), kb(idle.r.rssPerDevice), idle.r.failures],
+    [`notify ${rate}/s x ${seconds}s`, notify.r.devices, notify.r.registerSeconds.toFixed(1), Math.round(notify.r.notifications / seconds),
+      `${notify.r.p50.toFixed(2)} ms`, `${notify.r.p99.toFixed(2)} ms`, `${notify.r.max.toFixed(1)} ms`, notify.r.late, `${notify.r.cpuCores.toFixed(2)} core`,
+      kb(notify.r.idleBytesPerDevice), kb(notify.r.rssPerDevice), notify.r.failures],
+  ]))
+  console.log('')
+  console.log(`notify run: simulator sent ${notify.r.totalSent} notifications (first responses included), the sink received ${notify.received} ` +
+    `(${notify.r.totalSent - notify.received} lost), ${notify.gaps} gaps in Observe numbers; idle run: ${idle.s.deregistered}/${idle.r.devices} deregistered`)
+  const perDevice = Math.max(idle.r.rssPerDevice, idle.r.idleBytesPerDevice)
+  console.log(`Leshan Java client: ~350 KB per client (1,000 clients in one JVM ~350 MB); fleetlab: ${kb(perDevice)} per idle registered device (RSS), ` +
+    `${Math.round(350 * 1024 / perDevice)}x less; ${formatBytes(perDevice * 20_000)} for 20,000 devices`)
+  const goals = [
+    [`>= 10,000 notifications/s`, notify.r.notifications / seconds >= 10_000 * 0.99 * rate * notifyCount / 10_000],
+    ['simulator CPU <= 1 core', notify.r.cpuCores <= 1],
+    ['lateness p99 < 10 ms', notify.r.p99 < 10],
+    ['idle memory < 10 KB per device', perDevice < 10 * 1024],
+  ] as const
+  console.log(`goals: ${goals.map(([g, ok]) => `${g}: ${ok ? 'met' : 'MISSED'}`).join('; ')}`)
+}
+
+if (role === 'sink') sink(process.argv.includes('--observe') ? arg('observe', '') : undefined)
+else if (role === 'sim') {
+  const format = parseContentFormat(arg('format', 'senml-cbor')) as NotifyFormat
+  simulate(Number(arg('port', '0')), Number(arg('count', '0')), Number(arg('seconds', '0')), Number(arg('rate', '1')), format)
+    .then(r => process.send!(r, () => process.exit(0)))
+    .catch(err => { console.error(err); process.exit(1) })
+} else {
+  await main()
+}
