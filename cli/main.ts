@@ -6,6 +6,8 @@ import { processContext } from './context.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit-codes.ts'
 import { platformCommand } from './platform.ts'
+import { lwm2mCommand } from './lwm2m.ts'
+import { devicesCommand } from './devices.ts'
 
 export function version (): string {
   return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version
@@ -27,7 +29,14 @@ Environment:
 Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setup missing,
   5 runtime unavailable, 6 service failed or unhealthy, 7 timeout, 8 platform state, 9 Kafka error, 130 interrupted.`)
   program.addCommand(platformCommand(ctx, setExit))
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
+  program.addCommand(lwm2mCommand(ctx))
+  program.addCommand(devicesCommand(ctx, setExit))
+  // every level, so a usage error in `platform up` exits 2 like one at the top
+  const configure = (c: Command): void => {
+    c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
+    c.commands.forEach(configure)
+  }
+  program.commands.forEach(configure)
   return program
 }
 
