@@ -18,6 +18,9 @@ interface UpOptions extends CommonOptions {
   cloudPort?: number
   edgeBootstrap?: string
   cloudBootstrap?: string
+  lwm2mPort?: number
+  gateway?: string
+  lwm2m: boolean
 }
 
 const runtimeOption = (): Option => new Option('--runtime <kind>',
@@ -32,10 +35,10 @@ const port = (flag: string) => (value: string): number => {
 
 export function platformCommand (ctx: CliContext, setExit: (code: number) => void): Command {
   const cmd = new Command('platform')
-    .description('start, inspect and stop the embedded platform: edge Kafka, cloud Kafka and MirrorMaker 2 between them')
+    .description('start, inspect and stop the embedded platform: LWM2M server, edge Kafka, MirrorMaker 2, cloud Kafka')
 
   cmd.command('up')
-    .description('start edge and cloud Kafka (KRaft) and MirrorMaker 2, and wait until each really works')
+    .description('start edge and cloud Kafka (KRaft), MirrorMaker 2 and the LWM2M server, and wait until each really works')
     .addOption(runtimeOption())
     .addOption(nameOption())
     .option('--config <file>', 'platform config file (JSON: name, host, edge, cloud, mirror); flags override it')
@@ -43,6 +46,9 @@ export function platformCommand (ctx: CliContext, setExit: (code: number) => voi
     .option('--cloud-port <port>', 'cloud Kafka listener port (controller: port+1; default 39092)', port('--cloud-port'))
     .option('--edge-bootstrap <servers>', 'use an existing edge Kafka (host:port,...) instead of starting one')
     .option('--cloud-bootstrap <servers>', 'use an existing cloud Kafka (host:port,...) instead of starting one')
+    .option('--lwm2m-port <port>', 'UDP port of the LWM2M server devices register at (default 5683)', port('--lwm2m-port'))
+    .option('--gateway <id>', 'gateway id of the LWM2M server: its topics are iot.<id>.* (default gw1)')
+    .option('--no-lwm2m', 'start no LWM2M server')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', `
 The platform keeps running after this command returns; stop it with 'fleetlab platform down'.
@@ -54,7 +60,7 @@ Examples:
   fleetlab platform up --edge-bootstrap kafka-edge.lan:9092   # bring your own edge cluster`)
     .action(async (o: UpOptions) => {
       const file = o.config !== undefined ? await loadPlatformFile(o.config) : {}
-      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap })
+      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap, lwm2mPort: o.lwm2mPort, gateway: o.gateway, lwm2m: o.lwm2m })
       const runtime = await openRuntime(ctx.home, o.runtime, ctx.env)
       const abort = new AbortController()
       const pctx = { ...platformContext(ctx, runtime), signal: abort.signal }

@@ -53,7 +53,7 @@ export class PortInUseError extends FleetlabError {
   constructor (ports: Array<{ service: string, port: number }>) {
     super('FLEETLAB_PORT_IN_USE',
       `port${ports.length > 1 ? 's' : ''} already in use: ${ports.map(p => `${p.port} (${p.service})`).join(', ')}`,
-      { hint: 'stop whatever listens there (ss -ltnp) or choose other ports with --edge-port / --cloud-port' })
+      { hint: 'stop whatever listens there (ss -ltnp) or choose other ports with --edge-port / --cloud-port / --lwm2m-port' })
     this.name = 'PortInUseError'
     this.ports = ports
   }

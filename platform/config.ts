@@ -13,12 +13,21 @@ export interface BrokerConfig {
   bootstrap?: string[]
 }
 
+/** fleetlab's LWM2M server at the edge, bridged to the edge Kafka as gateway `gateway`. */
+export interface Lwm2mConfig {
+  enabled: boolean
+  /** UDP port devices register at. */
+  port: number
+  gateway: string
+}
+
 export interface PlatformConfig {
   name: string
   host: string
   edge: BrokerConfig
   cloud: BrokerConfig
   mirror: { enabled: boolean, refreshSeconds: number, heapMb: number }
+  lwm2m: Lwm2mConfig
 }
 
 export const defaultPlatformConfig: PlatformConfig = {
@@ -27,6 +36,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   edge: { port: 29092, controllerPort: 29093, heapMb: 384 },
   cloud: { port: 39092, controllerPort: 39093, heapMb: 384 },
   mirror: { enabled: true, refreshSeconds: 3, heapMb: 256 },
+  lwm2m: { enabled: true, port: 5683, gateway: 'gw1' },
 }
 
 /** The same keys a platform config file takes, flattened from CLI flags. */
@@ -36,16 +46,24 @@ export interface PlatformOverrides {
   cloudPort?: number
   edgeBootstrap?: string
   cloudBootstrap?: string
+  lwm2mPort?: number
+  gateway?: string
+  /** false: no LWM2M server. */
+  lwm2m?: boolean
 }
 
-type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | Shape }
+type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | 'gateway' | Shape }
 const fileShape: Shape = {
   name: 'string',
   host: 'string',
   edge: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
   cloud: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
   mirror: { enabled: 'boolean', refreshSeconds: 'number', heapMb: 'number' },
+  lwm2m: { enabled: 'boolean', port: 'number', gateway: 'gateway' },
 }
+
+/** A gateway id becomes part of topic names (iot.<gw>.observations): Kafka's legal characters, no dots. */
+const GATEWAY = /^[A-Za-z0-9_-]{1,64}$/
 
 /** Validates a parsed config file: unknown keys and wrong types are all reported at once, with their paths. */
 export function validatePlatformFile (value: unknown): Partial<PlatformConfig> {
@@ -75,6 +93,8 @@ function check (value: unknown, shape: Shape, path: string, problems: string[]):
     } else if (want === 'number') {
       if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${p}: expected a positive whole number, got ${JSON.stringify(v)}`)
       else if (p.endsWith('ort') && v > 65535) problems.push(`${p}: expected a port 1-65535, got ${v}`)
+    } else if (want === 'gateway') {
+      if (typeof v !== 'string' || !GATEWAY.test(v)) problems.push(`${p}: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(v)}`)
     } else if (want === 'bootstrap') {
       const list = typeof v === 'string' ? parseBootstrap(v) : Array.isArray(v) ? v : undefined
       if (list === undefined || list.length === 0 || !list.every(s => typeof s === 'string' && /^[^:\s]+:\d{1,5}$/.test(s))) {
@@ -110,6 +130,7 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     edge: { ...defaultPlatformConfig.edge, ...file.edge },
     cloud: { ...defaultPlatformConfig.cloud, ...file.cloud },
     mirror: { ...defaultPlatformConfig.mirror, ...file.mirror },
+    lwm2m: { ...defaultPlatformConfig.lwm2m, ...file.lwm2m },
   }
   const problems: string[] = []
   if (flags.name !== undefined) c.name = flags.name
@@ -125,6 +146,15 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
       if (list.length === 0 || !list.every(s => /^[^:\s]+:\d{1,5}$/.test(s))) problems.push(`--${side}-bootstrap: expected host:port[,host:port...], got ${JSON.stringify(bootstrap)}`)
       c[side].bootstrap = list
     }
+  }
+  if (flags.lwm2m === false) c.lwm2m.enabled = false
+  if (flags.lwm2mPort !== undefined) {
+    if (!Number.isInteger(flags.lwm2mPort) || flags.lwm2mPort < 1 || flags.lwm2mPort > 65535) problems.push(`--lwm2m-port: expected a port 1-65535, got ${flags.lwm2mPort}`)
+    c.lwm2m.port = flags.lwm2mPort
+  }
+  if (flags.gateway !== undefined) {
+    if (!GATEWAY.test(flags.gateway)) problems.push(`--gateway: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(flags.gateway)}`)
+    c.lwm2m.gateway = flags.gateway
   }
   if (problems.length > 0) throw new InvalidConfigError(problems)
   return c

@@ -1,7 +1,9 @@
+import { createSocket } from 'node:dgram'
 import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { InterruptedError, ServiceFailedError, TimeoutError } from '../lib/errors.ts'
 import { sleep } from '../lib/time.ts'
+import { encodeEmpty } from '../lib/coap/message.ts'
 import { createKafkaClient } from './kafka/index.ts'
 import type { KafkaClient } from './kafka/index.ts'
 
@@ -41,6 +43,31 @@ export async function waitForBroker (service: string, bootstrap: readonly string
   }
   throw new TimeoutError(`${service} (${bootstrap.join(',')}) did not answer metadata within ${options.timeoutMs / 1000}s: ${lastError}`,
     { hint: options.logFile !== undefined ? `see ${options.logFile}` : 'check that the brokers are reachable from this machine' })
+}
+
+/**
+ * Waits until a CoAP endpoint answers a CoAP ping (an Empty CON, RFC 7252 §4.3) with a Reset: the server's
+ * socket is bound and its receive loop runs.
+ */
+export async function waitForCoap (service: string, host: string, port: number, options: WaitOptions): Promise<void> {
+  const socket = createSocket('udp4')
+  let answered = false
+  socket.on('message', (_msg, from) => { if (from.port === port) answered = true })
+  socket.on('error', () => { /* an ICMP port unreachable while the server starts: keep pinging */ })
+  await new Promise<void>(resolve => socket.bind(0, resolve))
+  const deadline = Date.now() + options.timeoutMs
+  try {
+    while (Date.now() < deadline) {
+      socket.send(encodeEmpty('CON', Math.floor(Math.random() * 0x10000)), port, host)
+      for (let i = 0; i < 5 && !answered; i++) await sleep(50)
+      if (answered) return
+      await failIfDead(service, options)
+    }
+  } finally {
+    socket.close()
+  }
+  throw new TimeoutError(`${service} (coap://${host}:${port}) did not answer a CoAP ping within ${options.timeoutMs / 1000}s`,
+    { hint: options.logFile !== undefined ? `see ${options.logFile}` : undefined })
 }
 
 /** Probe records: a record produced at one side is counted on the other (by the topic's high watermark). */

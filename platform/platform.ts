@@ -5,17 +5,18 @@ import { platformDir } from '../lib/home.ts'
 import { formatDuration } from '../lib/time.ts'
 import { bootstrapOf } from './config.ts'
 import type { PlatformConfig } from './config.ts'
-import { probeTopics, waitForBroker, waitForMirror } from './health.ts'
+import { probeTopics, waitForBroker, waitForCoap, waitForMirror } from './health.ts'
 import { javaBinary, kafkaClasspath } from './jvm.ts'
 import { prepareBroker } from './kafka/broker.ts'
 import { createKafkaClient } from './kafka/index.ts'
+import { lwm2mServiceSpec } from './lwm2m-server/service.ts'
 import { prepareMirror } from './mirror/mirror.ts'
 import { assertPortsFree } from './ports.ts'
 import { readState, removeState, writeState } from './state.ts'
 import type { PlatformState } from './state.ts'
 import type { Runtime, ServiceInstance } from './runtime/types.ts'
 
-export const services = { edge: 'edge-kafka', cloud: 'cloud-kafka', mirror: 'mirror' } as const
+export const services = { edge: 'edge-kafka', cloud: 'cloud-kafka', mirror: 'mirror', lwm2m: 'lwm2m-server' } as const
 
 export interface PlatformContext {
   home: string
@@ -35,10 +36,12 @@ export interface UpResult {
 
 const BROKER_TIMEOUT_MS = 90_000
 const MIRROR_TIMEOUT_MS = 90_000
+const LWM2M_TIMEOUT_MS = 60_000
 
 /**
- * Starts (or connects to) edge Kafka and cloud Kafka, then MirrorMaker 2 between them, and returns once
- * each really works: brokers answer metadata, probe records cross the mirror both ways.
+ * Starts (or connects to) edge Kafka and cloud Kafka, then MirrorMaker 2 between them and the LWM2M server at
+ * the edge, and returns once each really works: brokers answer metadata, probe records cross the mirror both
+ * ways, the LWM2M server answers a CoAP ping.
  * On any failure, whatever this call started is stopped again.
  */
 export async function platformUp (ctx: PlatformContext, config: PlatformConfig): Promise<UpResult> {
@@ -53,10 +56,13 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
   }
   const [java, classpath] = await Promise.all([javaBinary(), kafkaClasspath(home)])
   const local = (['edge', 'cloud'] as const).filter(side => config[side].bootstrap === undefined)
-  await assertPortsFree(local.flatMap(side => [
-    { service: services[side], port: config[side].port },
-    { service: `${services[side]} controller`, port: config[side].controllerPort },
-  ]), config.host)
+  await assertPortsFree([
+    ...local.flatMap(side => [
+      { service: services[side], port: config[side].port },
+      { service: `${services[side]} controller`, port: config[side].controllerPort },
+    ]),
+    ...(config.lwm2m.enabled ? [{ service: services.lwm2m, port: config.lwm2m.port, udp: true }] : []),
+  ], config.host)
 
   const dir = platformDir(home, config.name)
   const readonlyPaths = [join(home, 'jvm')]
@@ -91,7 +97,7 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       // Probe topics exist on both sides before MirrorMaker's first topic scan, so it picks them up at once.
       await Promise.all([edge.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }]),
         cloud.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }])])
-      if (config.mirror.enabled) {
+      const startMirror = async (): Promise<void> => {
         const spec = await prepareMirror({ platform: config.name, service: services.mirror, dir, edgeBootstrap: bootstrapOf(config, 'edge'),
           cloudBootstrap: bootstrapOf(config, 'cloud'), refreshSeconds: config.mirror.refreshSeconds, heapMb: config.mirror.heapMb,
           java, classpath, readonlyPaths })
@@ -102,6 +108,22 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
         steps.push({ service: services.mirror, ms: Date.now() - t0 })
         progress(`mirror: healthy after ${formatDuration(Date.now() - t0)} (edge->cloud ${formatDuration(crossed.upMs)}, cloud->edge ${formatDuration(crossed.downMs)})`)
       }
+      const startLwm2m = async (): Promise<void> => {
+        const spec = lwm2mServiceSpec({ platform: config.name, service: services.lwm2m, dir, host: config.host, port: config.lwm2m.port,
+          gateway: config.lwm2m.gateway, kafka: bootstrapOf(config, 'edge') })
+        checkpoint()
+        const instance = await runtime.start(spec)
+        progress(`${services.lwm2m}: started (${runtime.kind} ${shortId(instance)}) on coap://${config.host}:${config.lwm2m.port}, gateway ${config.lwm2m.gateway}`)
+        await waitForCoap(services.lwm2m, config.host, config.lwm2m.port, { timeoutMs: LWM2M_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), signal })
+        steps.push({ service: services.lwm2m, ms: Date.now() - t0 })
+        progress(`${services.lwm2m}: healthy after ${formatDuration(Date.now() - t0)}`)
+      }
+      const started = await Promise.allSettled([
+        config.mirror.enabled ? startMirror() : Promise.resolve(),
+        config.lwm2m.enabled ? startLwm2m() : Promise.resolve(),
+      ])
+      const failedService = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failedService !== undefined) throw failedService.reason
     } finally {
       await Promise.all([edge.close(), cloud.close()])
     }
@@ -120,12 +142,12 @@ export interface DownResult {
   swept: number
 }
 
-/** Stops the mirror first (it would log errors for brokers going away), then the brokers; removes data. */
+/** Stops what writes to the brokers first (the mirror, the LWM2M server: they would log errors for brokers going away), then the brokers; removes data. */
 export async function platformDown (ctx: PlatformContext, name: string, options: { keepLogs?: boolean } = {}): Promise<DownResult> {
   const { runtime, home, progress } = ctx
   const instances = await runtime.list({ platform: name })
-  const order = [services.mirror]
-  const first = instances.filter(i => order.includes(i.service as typeof services.mirror))
+  const clients: string[] = [services.mirror, services.lwm2m]
+  const first = instances.filter(i => clients.includes(i.service))
   const rest = instances.filter(i => !first.includes(i))
   for (const group of [first, rest]) {
     await Promise.all(group.map(async i => {

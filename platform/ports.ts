@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
 import { PortInUseError } from '../lib/errors.ts'
 
@@ -10,11 +11,20 @@ export function portFree (port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+/** True when no socket is bound to the UDP host:port. */
+export function udpPortFree (port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = createSocket('udp4')
+    socket.once('error', () => { socket.close(); resolve(false) })
+    socket.bind({ port, address: host, exclusive: true }, () => socket.close(() => resolve(true)))
+  })
+}
+
 /** Checks every port first and reports all the busy ones at once, before anything starts. */
-export async function assertPortsFree (ports: Array<{ service: string, port: number }>, host = '127.0.0.1'): Promise<void> {
+export async function assertPortsFree (ports: Array<{ service: string, port: number, udp?: boolean }>, host = '127.0.0.1'): Promise<void> {
   const busy: Array<{ service: string, port: number }> = []
   for (const p of ports) {
-    if (!await portFree(p.port, host)) busy.push(p)
+    if (!await (p.udp === true ? udpPortFree(p.port, host) : portFree(p.port, host))) busy.push({ service: p.service, port: p.port })
   }
   if (busy.length > 0) throw new PortInUseError(busy)
 }

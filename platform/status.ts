@@ -1,5 +1,5 @@
 import { bootstrapOf } from './config.ts'
-import { waitForBroker, waitForMirror } from './health.ts'
+import { waitForBroker, waitForCoap, waitForMirror } from './health.ts'
 import { createKafkaClient } from './kafka/index.ts'
 import { services } from './platform.ts'
 import type { PlatformContext } from './platform.ts'
@@ -22,7 +22,8 @@ export async function platformStatus (ctx: PlatformContext, state: PlatformState
   const { runtime } = ctx
   const config = state.config
   const instances = await runtime.list({ platform: state.name })
-  const expected: string[] = [services.edge, services.cloud, ...(config.mirror.enabled ? [services.mirror] : [])]
+  const expected: string[] = [services.edge, services.cloud, ...(config.mirror.enabled ? [services.mirror] : []),
+    ...(config.lwm2m?.enabled === true ? [services.lwm2m] : [])]
   const names = [...new Set([...expected, ...instances.map(i => i.service)])]
 
   const brokerHealthy = async (side: 'edge' | 'cloud'): Promise<boolean> =>
@@ -43,13 +44,17 @@ export async function platformStatus (ctx: PlatformContext, state: PlatformState
     }
   })()
 
+  const lwm2mOk = config.lwm2m?.enabled === true
+    ? waitForCoap(services.lwm2m, config.host, config.lwm2m.port, { timeoutMs: 3000 }).then(() => true, () => false)
+    : Promise.resolve(false)
+
   return Promise.all(names.map(async (name): Promise<ServiceStatus> => {
     const side = name === services.edge ? 'edge' : name === services.cloud ? 'cloud' : undefined
     const external = side !== undefined && config[side].bootstrap !== undefined
     const instance = instances.find(i => i.service === name)
     const stats = instance !== undefined ? await runtime.stats(instance) : undefined
     const running = external || stats?.running === true
-    const healthy = running && await (side === 'edge' ? edgeOk : side === 'cloud' ? cloudOk : name === services.mirror ? mirrorOk : Promise.resolve(true))
+    const healthy = running && await (side === 'edge' ? edgeOk : side === 'cloud' ? cloudOk : name === services.mirror ? mirrorOk : name === services.lwm2m ? lwm2mOk : Promise.resolve(true))
     const row: ServiceStatus = {
       name,
       runtime: external ? 'external' : instance?.runtime ?? runtime.kind,

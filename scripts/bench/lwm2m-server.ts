@@ -141,7 +141,7 @@ async function main (): Promise<void> {
     const port = await freePortPair()
     bootstrap = `127.0.0.1:${port}`
     progress(`starting a one-broker edge Kafka on ${bootstrap}`)
-    await platformUp(ctx, resolvePlatformConfig({ name, edge: { port, controllerPort: port + 1, heapMb: 512 }, cloud: { port, controllerPort: port + 1, heapMb: 384, bootstrap: [bootstrap] }, mirror: { enabled: false, refreshSeconds: 3, heapMb: 256 } }))
+    await platformUp(ctx, resolvePlatformConfig({ name, edge: { port, controllerPort: port + 1, heapMb: 512 }, cloud: { port, controllerPort: port + 1, heapMb: 384, bootstrap: [bootstrap] }, mirror: { enabled: false, refreshSeconds: 3, heapMb: 256 }, lwm2m: { enabled: false, port: 5683, gateway: 'gw1' } }))
   }
   const kafka = createKafkaClient({ bootstrap: [bootstrap], clientId: 'bench-lwm2m' })
   const server = new Lwm2mServer({ port: 0, autoObserve: ['/3303/0/5700'] })

@@ -22,14 +22,14 @@ test('a platform on external brokers checks them, mirrors between them and leave
 
   // "The user's clusters": two brokers and no mirror, started by the lab under another name.
   const config = join(dir, 'clusters.json')
-  await writeFile(config, JSON.stringify({ name: clusters, edge: { port: edgePort, controllerPort: edgePort + 1 }, cloud: { port: cloudPort, controllerPort: cloudPort + 1 }, mirror: { enabled: false } }))
+  await writeFile(config, JSON.stringify({ name: clusters, edge: { port: edgePort, controllerPort: edgePort + 1 }, cloud: { port: cloudPort, controllerPort: cloudPort + 1 }, mirror: { enabled: false }, lwm2m: { enabled: false } }))
   const base = await runCli(['platform', 'up', '--runtime', 'process', '--config', config, '--json'])
   assert.equal(base.code, 0, base.stderr)
   assert.deepEqual((JSON.parse(base.stdout) as { services: ServiceStatus[] }).services.map(s => s.name).sort(), ['cloud-kafka', 'edge-kafka'])
 
   const edgeBootstrap = `127.0.0.1:${edgePort}`
   const cloudBootstrap = `127.0.0.1:${cloudPort}`
-  const up = await runCli(['platform', 'up', '--runtime', 'process', '--name', lab, '--edge-bootstrap', edgeBootstrap, '--cloud-bootstrap', cloudBootstrap, '--json'])
+  const up = await runCli(['platform', 'up', '--runtime', 'process', '--name', lab, '--edge-bootstrap', edgeBootstrap, '--cloud-bootstrap', cloudBootstrap, '--no-lwm2m', '--json'])
   assert.equal(up.code, 0, up.stderr)
   assert.match(up.stderr, /edge-kafka: external at 127\.0\.0\.1:\d+, checking/)
   const rows = (JSON.parse(up.stdout) as { services: ServiceStatus[] }).services
@@ -61,7 +61,7 @@ test('an external broker that does not answer is a clear timeout error (exit 7)'
   const port = await freePortPair()
   const name = uniqueName('t-gone')
   t.after(async () => { await runCli(['platform', 'down', '--runtime', 'process', '--name', name]) })
-  const r = await runCli(['platform', 'up', '--runtime', 'process', '--name', name, '--edge-bootstrap', `127.0.0.1:${port}`, '--cloud-bootstrap', `127.0.0.1:${port}`])
+  const r = await runCli(['platform', 'up', '--runtime', 'process', '--name', name, '--edge-bootstrap', `127.0.0.1:${port}`, '--cloud-bootstrap', `127.0.0.1:${port}`, '--no-lwm2m'])
   assert.equal(r.code, 7, r.stderr)
   assert.match(r.stderr, new RegExp(`edge-kafka \\(127\\.0\\.0\\.1:${port}\\) did not answer metadata`))
 })

@@ -1,5 +1,6 @@
 // The embedded platform end to end, on both runtimes, driven through the real CLI: records cross the mirror
-// both ways and only once, a Kafka client nobody here wrote (kcat) sees the same, and `down` leaves nothing.
+// both ways and only once, a Kafka client nobody here wrote (kcat) sees the same, virtual devices at the
+// LWM2M server reach the cloud Kafka, and `down` leaves nothing.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -41,17 +42,17 @@ async function highWatermark (client: KafkaClient, topic: string): Promise<numbe
 for (const kind of ['process', 'docker'] as RuntimeKind[]) {
   test(`platform up, mirror both ways, status and down on the ${kind} runtime`, { skip: kind === 'docker' ? dockerSkip : false, timeout: 300_000 }, async t => {
     const name = uniqueName(`t-${kind}`)
-    const [edgePort, cloudPort] = [await freePortPair(), await freePortPair()]
+    const [edgePort, cloudPort, lwm2mPort] = [await freePortPair(), await freePortPair(), await freePortPair()]
     const common = ['--runtime', kind, '--name', name]
     t.after(async () => { await runCli(['platform', 'down', ...common]) })
 
-    const up = await runCli(['platform', 'up', ...common, '--edge-port', String(edgePort), '--cloud-port', String(cloudPort), '--json'])
+    const up = await runCli(['platform', 'up', ...common, '--edge-port', String(edgePort), '--cloud-port', String(cloudPort), '--lwm2m-port', String(lwm2mPort), '--json'])
     assert.equal(up.code, 0, `platform up failed:\n${up.stderr}`)
     const upJson = JSON.parse(up.stdout) as { runtime: string, healthyMs: number, services: ServiceStatus[] }
     assert.equal(upJson.runtime, kind)
-    assert.deepEqual(upJson.services.map(s => [s.name, s.healthy]).sort(), [['cloud-kafka', true], ['edge-kafka', true], ['mirror', true]])
+    assert.deepEqual(upJson.services.map(s => [s.name, s.healthy]).sort(), [['cloud-kafka', true], ['edge-kafka', true], ['lwm2m-server', true], ['mirror', true]])
 
-    const again = await runCli(['platform', 'up', ...common, '--edge-port', String(edgePort), '--cloud-port', String(cloudPort)])
+    const again = await runCli(['platform', 'up', ...common, '--edge-port', String(edgePort), '--cloud-port', String(cloudPort), '--lwm2m-port', String(lwm2mPort)])
     assert.equal(again.code, 8, `a second up should say the platform is up:\n${again.stderr}`)
     assert.match(again.stderr, /already up/)
 
@@ -59,7 +60,8 @@ for (const kind of ['process', 'docker'] as RuntimeKind[]) {
     assert.equal(status.code, 0, status.stderr)
     const rows = JSON.parse(status.stdout) as ServiceStatus[]
     const byName = new Map(rows.map(r => [r.name, r]))
-    assert.deepEqual([...byName.keys()].sort(), ['cloud-kafka', 'edge-kafka', 'mirror'])
+    assert.deepEqual([...byName.keys()].sort(), ['cloud-kafka', 'edge-kafka', 'lwm2m-server', 'mirror'])
+    assert.deepEqual(byName.get('lwm2m-server')?.ports, { coap: lwm2mPort })
     assert.deepEqual(byName.get('edge-kafka')?.bootstrap, [`127.0.0.1:${edgePort}`])
     assert.deepEqual(byName.get('cloud-kafka')?.bootstrap, [`127.0.0.1:${cloudPort}`])
     assert.equal(byName.get('mirror')?.bootstrap, undefined)
@@ -100,13 +102,26 @@ for (const kind of ['process', 'docker'] as RuntimeKind[]) {
     }, 30_000)
     assert.equal(kcatSeen.trim(), `dev-9=kcat-${name}`)
 
+    // Virtual devices at the platform's LWM2M server: registrations and every notification reach the cloud
+    const fleet = await runCli(['devices', '--server', `coap://127.0.0.1:${lwm2mPort}`, '--count', '5', '--rate', '2/s', '--duration', '6s', '--json'])
+    assert.equal(fleet.code, 0, fleet.stderr)
+    const summary = JSON.parse(fleet.stdout) as { notificationsSent: number, everRegistered: number }
+    assert.equal(summary.everRegistered, 5)
+    assert.ok(summary.notificationsSent >= 20, `${summary.notificationsSent} notifications`)
+    await waitFor('every notification in the cloud', async () =>
+      await highWatermark(cloud, 'iot.gw1.observations') === 1 + summary.notificationsSent ? true : undefined, 30_000)
+    await waitFor('5 NEW and 5 DELETE registrations in the cloud', async () =>
+      await highWatermark(cloud, 'iot.gw1.registrations') === 10 ? true : undefined, 30_000)
+
     // Nothing mirrors twice: after several topic refreshes each topic still holds exactly one record on
     // each side, and no prefixed copy (edge.iot..., cloud.iot...) exists anywhere.
     await new Promise(resolve => setTimeout(resolve, 8_000))
     for (const topic of ['iot.gw1.observations', 'iot.gw1.management.req', kcatTopic]) {
-      assert.equal(await highWatermark(edge, topic), 1, `edge ${topic}`)
-      assert.equal(await highWatermark(cloud, topic), 1, `cloud ${topic}`)
+      const expected = topic === 'iot.gw1.observations' ? 1 + summary.notificationsSent : 1
+      assert.equal(await highWatermark(edge, topic), expected, `edge ${topic}`)
+      assert.equal(await highWatermark(cloud, topic), expected, `cloud ${topic}`)
     }
+    assert.equal(await highWatermark(cloud, 'iot.gw1.registrations'), 10)
     for (const client of [edge, cloud]) {
       const prefixed = (await client.listTopics()).filter(tn => /^(edge|cloud)\.iot\./.test(tn))
       assert.deepEqual(prefixed, [])
@@ -115,7 +130,7 @@ for (const kind of ['process', 'docker'] as RuntimeKind[]) {
     const ids = rows.map(r => r.id!)
     const down = await runCli(['platform', 'down', ...common])
     assert.equal(down.code, 0, down.stderr)
-    assert.match(down.stdout, /3 services stopped/)
+    assert.match(down.stdout, /4 services stopped/)
     if (kind === 'process') {
       for (const pid of ids) {
         const stat = await run('sh', ['-c', `cat /proc/${pid}/stat 2>/dev/null | cut -d' ' -f3 || true`])

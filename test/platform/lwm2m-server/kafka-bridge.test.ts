@@ -26,7 +26,7 @@ before(async () => {
   const port = await freePortPair()
   platform = uniqueName('t-lwm2m')
   const config = join(dir, 'platform.json')
-  await writeFile(config, JSON.stringify({ name: platform, edge: { port, controllerPort: port + 1 }, cloud: { bootstrap: `127.0.0.1:${port}` }, mirror: { enabled: false } }))
+  await writeFile(config, JSON.stringify({ name: platform, edge: { port, controllerPort: port + 1 }, cloud: { bootstrap: `127.0.0.1:${port}` }, mirror: { enabled: false }, lwm2m: { enabled: false } }))
   const up = await runCli(['platform', 'up', '--runtime', 'process', '--config', config])
   assert.equal(up.code, 0, up.stderr)
   kafka = createKafkaClient({ bootstrap: [`127.0.0.1:${port}`], clientId: 'lwm2m-bridge-test' })
