@@ -41,10 +41,14 @@ export class KafkaJsClient implements KafkaClient {
     const existing = new Set(await this.listTopics())
     const missing = topics.filter(t => !existing.has(t.name))
     if (missing.length === 0) return
+    // Not KafkaJS's waitForLeaders: it retries only LEADER_NOT_AVAILABLE, but a KRaft broker answers
+    // UNKNOWN_TOPIC_OR_PARTITION until its metadata cache has caught up with the controller (KAFKA-15780), and on a
+    // busy machine that made createTopics fail for topics it had just created.
     await wrap('create topics', () => admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map(t => ({ topic: t.name, numPartitions: t.partitions ?? 1 })),
     }))
+    await this.#waitForLeaders(missing.map(t => t.name), 30_000)
   }
 
   async topicOffsets (topic: string): Promise<Array<{ partition: number, low: number, high: number }>> {
@@ -117,6 +121,27 @@ export class KafkaJsClient implements KafkaClient {
       if (missing.length === 0) return
       if (Date.now() > deadline) throw new KafkaError(`topics do not exist after ${timeoutMs} ms: ${missing.join(', ')}`)
       await sleep(200)
+    }
+  }
+
+  /** Until every partition of `names` has a leader in the metadata a broker answers with. */
+  async #waitForLeaders (names: string[], timeoutMs: number): Promise<void> {
+    const admin = await this.#adminClient()
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      let waiting: string
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: names })
+        const leaderless = topics.filter(t => t.partitions.length === 0 || t.partitions.some(p => p.leader < 0)).map(t => t.name)
+        if (leaderless.length === 0) return
+        waiting = `no leader yet for ${leaderless.join(', ')}`
+      } catch (err) {
+        const type = (err as { type?: string }).type
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw new KafkaError(`waiting for topic leaders failed: ${(err as Error).message}`, { cause: err })
+        waiting = (err as Error).message
+      }
+      if (Date.now() > deadline) throw new KafkaError(`topics created, but after ${timeoutMs} ms: ${waiting} (${names.join(', ')})`)
+      await sleep(100)
     }
   }
 
