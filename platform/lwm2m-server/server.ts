@@ -42,6 +42,8 @@ export interface Lwm2mServerOptions {
   sweepIntervalMs?: number
   /** Kernel receive buffer of the socket. Default 4 MiB (the kernel may cap it at net.core.rmem_max). */
   recvBufferSize?: number
+  /** Bytes of responses node-coap keeps to answer retransmitted requests (RFC 7252 §4.5). Default 64 KiB (below). */
+  responseCacheBytes?: number
   registry?: ObjectRegistry
   now?: () => number
 }
@@ -58,6 +60,16 @@ export interface Lwm2mServerEvents {
 export type { DeviceResponse, Notification, Observation, Registration }
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * node-coap's Server keeps every response it sends for EXCHANGE_LIFETIME (247 s), to answer a retransmitted request
+ * again (RFC 7252 §4.5), up to 32 MiB of response bytes by default. Each entry also holds the request, the response
+ * stream and a 202 s timer, ~4 KB of heap (measured), so that bound is ~500,000 entries, gigabytes: 1,000 requests a
+ * second (a registration storm, a peer sending junk) grew the heap ~4 MB a second (fuzz.test.ts: +136 MB over 90,000
+ * datagrams). 64 KiB holds ~3,000 Register replies (2.01, ~20 bytes; a few MB of heap): a Register retransmitted after
+ * its reply left the cache is registered again (the endpoint's registration is replaced), an event, not a lost device.
+ */
+const RESPONSE_CACHE_BYTES = 64 << 10
 
 export class Lwm2mServer extends EventEmitter<Lwm2mServerEvents> {
   readonly metrics = new Counters()
@@ -85,6 +97,7 @@ export class Lwm2mServer extends EventEmitter<Lwm2mServerEvents> {
       expiryGraceMs: options.expiryGraceMs ?? 0,
       sweepIntervalMs: options.sweepIntervalMs ?? 1000,
       recvBufferSize: options.recvBufferSize ?? 4 << 20,
+      responseCacheBytes: options.responseCacheBytes ?? RESPONSE_CACHE_BYTES,
       registry: options.registry ?? defaultRegistry,
       now: options.now ?? Date.now,
     }
@@ -130,7 +143,7 @@ export class Lwm2mServer extends EventEmitter<Lwm2mServerEvents> {
         deregistered: (reg: Registration) => { this.#observations.dropRegistration(reg.id); this.emit('deregistered', reg) },
       },
     }
-    this.#coap = createServer({ type: isIPv6(o.host) ? 'udp6' : 'udp4' }, (req, res) => handleRegistrationRequest(ctx, req, res))
+    this.#coap = createServer({ type: isIPv6(o.host) ? 'udp6' : 'udp4', cacheSize: o.responseCacheBytes }, (req, res) => handleRegistrationRequest(ctx, req, res))
     this.#coap.listen(socket.serverSide)
     this.#sweeper = setInterval(() => this.#expire(), o.sweepIntervalMs)
     this.#sweeper.unref()

@@ -1,0 +1,284 @@
+// `npm run bench:lwm2m`: issue 3's figures in one run, printed as one table (a benchmark, not a test).
+//   1. fleetlab's server bridged to a real edge Kafka (one broker through the platform code, process runtime): the
+//      simulator figures (notifications/s, CPU, send lateness p99, memory per registered idle device) and the
+//      server's (notifications/s received, encoded in Avro and acknowledged by Kafka, CPU);
+//   2. fleetlab's server alone, and 3. Eclipse Leshan's server (the harness, fleetlabTrace, events off), under the
+//      same device load one after the other: notifications/s handled and CPU per 1,000 notifications, as a ratio.
+// Every run: a server process, and a simulator process of N devices at R notifications/s each (SenML CBOR, traced);
+// devices register, sit idle (their memory is taken), are observed on /3303/0/5700 by the server, settle, then the
+// window of S seconds is measured. CPU of each process comes from /proc/<pid>/stat, so nothing shares a process with
+// what it measures. All traffic stays on 127.0.0.0/8.
+//   npx tsx scripts/bench/lwm2m.ts [--devices 10000] [--rate 1] [--seconds 20] [--no-leshan] [--no-kafka]
+import type { ChildProcess } from 'node:child_process'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { table } from '../../cli/format.ts'
+import { sleep } from '../../lib/time.ts'
+import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { leshanVersion, startLeshanServer } from '../../platform/leshan/harness.ts'
+import type { LeshanServer } from '../../platform/leshan/harness.ts'
+import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
+import type { MetricsSnapshot } from '../../platform/lwm2m-server/metrics.ts'
+import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
+import { Fleet, endpointName } from '../../simulator/fleet.ts'
+import { Histogram } from '../../simulator/histogram.ts'
+import { ask, exited, forkRole, gcMemory, nextMessage, processCpuMs, udpReceiveBufferDrops } from '../lib/bench-process.ts'
+import { startEdgeKafka } from '../lib/edge-kafka.ts'
+
+const self = fileURLToPath(import.meta.url)
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
+}
+const PATH = '/3303/0/5700'
+const FORMAT = 112 // SenML CBOR
+const PREFIX = 'bench-'
+/** Leshan's Java client, one per JVM-side client (issue 3). */
+const LESHAN_CLIENT_BYTES = 350 * 1024
+
+// ---- role: our server (with the Kafka bridge when --kafka is given) ----
+
+type ServerCommand = { cmd: 'snapshot' } | { cmd: 'observe' } | { cmd: 'exit' }
+
+async function serverRole (kafkaBootstrap: string | undefined): Promise<void> {
+  const server = new Lwm2mServer({ port: 0, autoObserve: [] })
+  await server.start()
+  const kafka = kafkaBootstrap === undefined ? undefined : createKafkaClient({ bootstrap: [kafkaBootstrap], clientId: 'bench-lwm2m' })
+  const bridge = kafka === undefined ? undefined : new KafkaBridge({ server, kafka, gateway: `bench${process.pid}`, log: line => process.stderr.write(`  server: ${line}\n`) })
+  await bridge?.start()
+  process.on('message', (m: ServerCommand) => {
+    if (m.cmd === 'snapshot') process.send!(server.snapshot())
+    else if (m.cmd === 'observe') void observeAll(server).then(r => process.send!(r))
+    else {
+      void (async () => {
+        await bridge?.stop()
+        await server.stop()
+        await kafka?.close()
+        process.send!({ stopped: true }, () => process.exit(0))
+      })()
+    }
+  })
+  process.send!({ port: server.address().port })
+}
+
+/** Observes PATH on every registered device, 200 requests at a time. */
+async function observeAll (server: Lwm2mServer): Promise<{ observed: number, failed: number }> {
+  const endpoints = [...server.registrations.all()].map(r => r.endpoint)
+  let observed = 0
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < endpoints.length) {
+      const r = await server.observe(endpoints[next++]!, PATH, { format: FORMAT })
+      if (r.observation !== undefined) observed++
+    }
+  }
+  await Promise.all(Array.from({ length: 200 }, worker))
+  return { observed, failed: endpoints.length - observed }
+}
+
+// ---- role: the simulator ----
+
+interface Registered { registerSeconds: number, heapPerDevice: number, rssPerDevice: number, failures: number }
+interface Window { sent: number, p50: number, p99: number, max: number, late: number }
+type SimCommand = { cmd: 'observing' } | { cmd: 'start' } | { cmd: 'end' } | { cmd: 'stop' }
+
+async function simRole (port: number, count: number, rate: number): Promise<void> {
+  const before = gcMemory()
+  const fleet = new Fleet({
+    protocol: 'lwm2m',
+    driver: { server: { host: '127.0.0.1', port }, lifetimeS: 600, ratePerS: rate, format: FORMAT, objects: [{ objectId: 3303, instances: 1 }], capacity: count },
+    count, endpointPrefix: PREFIX, placement: { firstAddress: '127.0.0.1', perAddress: 10_000 }, registrationRate: 2000, seed: 11,
+  })
+  let sent = 0
+  let late = 0
+  let observing = 0
+  const lateness = new Histogram()
+  fleet.events.on('counter', (name: string, v: number) => {
+    if (name === 'lwm2m.notify.sent') sent += v
+    else if (name === 'lwm2m.notify.late') late += v
+    else if (name === 'lwm2m.observe.started') observing += v
+  })
+  fleet.events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') lateness.record(v) })
+  const t0 = performance.now()
+  fleet.start()
+  await fleet.allRegistered(180_000)
+  const registerSeconds = (performance.now() - t0) / 1000
+  await sleep(1000)
+  const idle = gcMemory()
+  process.send!({ registerSeconds, heapPerDevice: (idle.heap - before.heap) / count, rssPerDevice: (idle.rss - before.rss) / count, failures: fleet.counts.registrationFailures } satisfies Registered)
+  let sent0 = 0
+  let late0 = 0
+  process.on('message', (m: SimCommand) => {
+    if (m.cmd === 'observing') process.send!({ observing })
+    else if (m.cmd === 'start') {
+      lateness.reset()
+      sent0 = sent
+      late0 = late
+      process.send!({ started: true })
+    } else if (m.cmd === 'end') {
+      process.send!({ sent: sent - sent0, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late: late - late0 } satisfies Window)
+    } else void fleet.stop().then(r => process.send!(r, () => process.exit(0)))
+  })
+}
+
+// ---- one run: a server, a fleet, a measured window ----
+
+type Target = 'ours+kafka' | 'ours' | 'leshan'
+
+interface RunResult {
+  target: Target
+  registered: Registered
+  observed: number
+  sim: Window & { cpuMs: number }
+  server: { cpuMs: number, received: number, avro: number, acked: number, queueAtEnd: number }
+  wallMs: number
+  kernelDrops: number
+}
+
+interface ServerHandle { port: number, pid: number, count (): Promise<{ received: number, avro: number, acked: number, queue: number }>, observe (count: number): Promise<number>, stop (): Promise<void> }
+
+async function ourServer (kafka: string | undefined): Promise<ServerHandle> {
+  const child = forkRole(self, ['--role', 'server', ...(kafka !== undefined ? ['--kafka', kafka] : [])])
+  const { port } = await nextMessage<{ port: number }>(child, 120_000)
+  return {
+    port,
+    pid: child.pid!,
+    async count () {
+      const s = await ask<MetricsSnapshot>(child, { cmd: 'snapshot' } satisfies ServerCommand)
+      const c = (n: string): number => s.counters[n] ?? 0
+      return { received: c('lwm2m.notify.received'), avro: c('lwm2m.bridge.observations'), acked: c('lwm2m.kafka.acked'), queue: s.gauges['lwm2m.kafka.queue'] ?? 0 }
+    },
+    async observe () { return (await ask<{ observed: number }>(child, { cmd: 'observe' } satisfies ServerCommand)).observed },
+    async stop () { await ask(child, { cmd: 'exit' } satisfies ServerCommand, 30_000).catch(() => {}); await exited(child) },
+  }
+}
+
+async function leshanServer (): Promise<ServerHandle> {
+  const leshan: LeshanServer = await startLeshanServer({ fleetlabTrace: true, eventCapacity: 0, heapMb: 1024 })
+  return {
+    port: leshan.coapPort,
+    pid: leshan.pid,
+    async count () { const s = await leshan.stats(); return { received: s.notifications, avro: 0, acked: 0, queue: 0 } },
+    async observe (count) {
+      let observed = 0
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < count) {
+          const r = await leshan.observe(endpointName(PREFIX, next++, count), PATH, { format: 'SENML_CBOR', timeoutS: 10 }).catch(() => undefined)
+          if (r?.success === true) observed++
+        }
+      }
+      await Promise.all(Array.from({ length: 64 }, worker))
+      return observed
+    },
+    stop: () => leshan.stop(),
+  }
+}
+
+async function run (target: Target, o: { devices: number, rate: number, seconds: number, kafka?: string }, progress: (line: string) => void): Promise<RunResult> {
+  const server = target === 'leshan' ? await leshanServer() : await ourServer(target === 'ours+kafka' ? o.kafka : undefined)
+  let sim: ChildProcess | undefined
+  try {
+    progress(`${target}: server pid ${server.pid} on udp 127.0.0.1:${server.port}; ${o.devices} devices registering`)
+    sim = forkRole(self, ['--role', 'sim', '--port', String(server.port), '--count', String(o.devices), '--rate', String(o.rate)], { gc: true })
+    const registered = await nextMessage<Registered>(sim)
+    const observed = await server.observe(o.devices)
+    for (let i = 0; i < 300; i++) {
+      if ((await ask<{ observing: number }>(sim, { cmd: 'observing' })).observing >= observed) break
+      await sleep(100)
+    }
+    progress(`${target}: registered in ${registered.registerSeconds.toFixed(1)} s, ${observed} observed; settling 3 s, then ${o.seconds} s measured`)
+    await sleep(3000)
+    const drops0 = udpReceiveBufferDrops()
+    await ask(sim, { cmd: 'start' })
+    const [serverCpu0, simCpu0, count0] = await Promise.all([processCpuMs(server.pid), processCpuMs(sim.pid!), server.count()])
+    const t0 = performance.now()
+    await sleep(o.seconds * 1000)
+    const [serverCpu1, simCpu1, count1] = await Promise.all([processCpuMs(server.pid), processCpuMs(sim.pid!), server.count()])
+    const wallMs = performance.now() - t0
+    const window = await ask<Window>(sim, { cmd: 'end' })
+    const kernelDrops = udpReceiveBufferDrops() - drops0
+    return {
+      target, registered, observed, wallMs, kernelDrops,
+      sim: { ...window, cpuMs: simCpu1 - simCpu0 },
+      server: { cpuMs: serverCpu1 - serverCpu0, received: count1.received - count0.received, avro: count1.avro - count0.avro, acked: count1.acked - count0.acked, queueAtEnd: count1.queue },
+    }
+  } finally {
+    if (sim !== undefined) { await ask(sim, { cmd: 'stop' }, 60_000).catch(() => {}); await exited(sim) }
+    await server.stop()
+  }
+}
+
+// ---- the table ----
+
+function report (runs: RunResult[], o: { devices: number, rate: number, seconds: number }): void {
+  const n = (x: number): string => Math.round(x).toLocaleString('en-US')
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`
+  const perS = (x: number, r: RunResult): number => x * 1000 / r.wallMs
+  const cores = (cpuMs: number, r: RunResult): number => cpuMs / r.wallMs
+  const per1000 = (r: RunResult): number => r.server.cpuMs / (r.server.received / 1000)
+  const goal = (ok: boolean): string => ok ? 'met' : 'NOT MET'
+  const offered = o.devices * o.rate
+  const rows: Array<Array<string | number>> = []
+  const first = runs[0]!
+  const idlePerDevice = Math.max(first.registered.heapPerDevice, first.registered.rssPerDevice)
+  rows.push(
+    ['simulator', 'notifications/s sent', n(perS(first.sim.sent, first)), `>= ${n(offered)} (-1 %)`, goal(perS(first.sim.sent, first) >= offered * 0.99)],
+    ['simulator', 'CPU', `${cores(first.sim.cpuMs, first).toFixed(2)} core`, '<= 1 core', goal(cores(first.sim.cpuMs, first) <= 1)],
+    ['simulator', 'send lateness p50 / p99 / max', `${first.sim.p50.toFixed(2)} / ${first.sim.p99.toFixed(2)} / ${first.sim.max.toFixed(1)} ms`, 'p99 < 10 ms', goal(first.sim.p99 < 10)],
+    ['simulator', 'memory per registered idle device (heap+ext / RSS)', `${kb(first.registered.heapPerDevice)} / ${kb(first.registered.rssPerDevice)}`, '< 10 KB', goal(idlePerDevice < 10 * 1024)],
+    ['simulator', 'vs Leshan Java client (~350 KB per client)', `${Math.round(LESHAN_CLIENT_BYTES / idlePerDevice)}x less`, '', ''],
+  )
+  for (const r of runs) {
+    const rate = perS(r.server.received, r)
+    if (r.target === 'ours+kafka') {
+      const acked = perS(r.server.acked, r)
+      rows.push(
+        ['ours + edge Kafka', 'notifications/s received / in Avro / acked by Kafka', `${n(rate)} / ${n(perS(r.server.avro, r))} / ${n(acked)}`, `>= ${n(10_000)} on one core`,
+          goal(acked >= 10_000 * 0.99 && cores(r.server.cpuMs, r) <= 1)],
+        ['ours + edge Kafka', 'server CPU; CPU per 1,000 notifications', `${cores(r.server.cpuMs, r).toFixed(2)} core; ${per1000(r).toFixed(1)} ms`, '', ''],
+      )
+    } else {
+      const name = r.target === 'ours' ? 'ours (LWM2M only)' : `Leshan ${leshanVersion} server`
+      rows.push([name, 'notifications/s handled; CPU; CPU per 1,000', `${n(rate)}; ${cores(r.server.cpuMs, r).toFixed(2)} core; ${per1000(r).toFixed(1)} ms`, '', ''])
+    }
+  }
+  const ours = runs.find(r => r.target === 'ours')
+  const leshan = runs.find(r => r.target === 'leshan')
+  if (ours !== undefined && leshan !== undefined) {
+    rows.push(['side by side', 'Leshan / ours: CPU per 1,000 notifications', `${(per1000(leshan) / per1000(ours)).toFixed(2)}x`, '', ''],
+      ['side by side', 'ours / Leshan: notifications/s handled', `${(ours.server.received / ours.wallMs / (leshan.server.received / leshan.wallMs)).toFixed(3)}x`, '', ''])
+  }
+  console.log(table(['AREA', 'FIGURE', 'VALUE', 'GOAL', 'GOAL MET'], rows))
+  console.log('')
+  for (const r of runs) {
+    console.log(`${r.target}: ${r.observed}/${o.devices} observed, registered in ${r.registered.registerSeconds.toFixed(1)} s (${r.registered.failures} failed attempts); ` +
+      `window ${(r.wallMs / 1000).toFixed(1)} s: simulator sent ${n(r.sim.sent)} (${r.sim.late} late > 10 ms, ${cores(r.sim.cpuMs, r).toFixed(2)} core), server handled ${n(r.server.received)}` +
+      `${r.target === 'ours+kafka' ? `, Kafka acked ${n(r.server.acked)}, queue at the end ${r.server.queueAtEnd}` : ''}; kernel UDP receive-buffer drops ${r.kernelDrops} (machine-wide)`)
+  }
+}
+
+async function main (): Promise<void> {
+  const o = { devices: Number(arg('devices', '10000')), rate: Number(arg('rate', '1')), seconds: Number(arg('seconds', '20')) }
+  const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
+  const started = new Date()
+  const load0 = loadavg()
+  const kafka = process.argv.includes('--no-kafka') ? undefined : await startEdgeKafka({ name: `bench-lwm2m-${process.pid}`, progress })
+  const runs: RunResult[] = []
+  try {
+    const targets: Target[] = [kafka !== undefined ? 'ours+kafka' : 'ours', ...(kafka !== undefined ? ['ours' as const] : []), ...(process.argv.includes('--no-leshan') ? [] : ['leshan' as const])]
+    for (const target of targets) runs.push(await run(target, { ...o, ...(kafka !== undefined ? { kafka: kafka.bootstrap } : {}) }, progress))
+  } finally {
+    await kafka?.stop()
+  }
+  console.log(`bench:lwm2m  ${started.toISOString()}  ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, Node ${process.version}, load average ${load0.map(l => l.toFixed(2)).join(' ')} at the start`)
+  console.log(`each run: ${o.devices.toLocaleString('en-US')} devices x ${o.rate}/s, SenML CBOR with the fleetlab trace, ${PATH} observed; measured ${o.seconds} s after 3 s of settling; ` +
+    'server and simulator each in its own process, CPU from /proc (1.00 core = one core busy); runs one after the other')
+  console.log('')
+  report(runs, o)
+}
+
+const role = arg('role', 'main')
+if (role === 'server') await serverRole(process.argv.includes('--kafka') ? arg('kafka', '') : undefined)
+else if (role === 'sim') await simRole(Number(arg('port', '0')), Number(arg('count', '0')), Number(arg('rate', '1')))
+else await main()

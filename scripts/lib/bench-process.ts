@@ -1,0 +1,65 @@
+// Pieces of the multi-process benchmarks: a bench script forks itself in a role (a server, a simulator) so each is
+// measured alone; the parent talks to it over IPC and reads its CPU from /proc (platform/runtime/proc-stats.ts).
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { readProcSample } from '../../platform/runtime/proc-stats.ts'
+
+/** A child running `script` with `args`, tsx loaded; --expose-gc for memory figures. */
+export function forkRole (script: string, args: string[], options: { gc?: boolean } = {}): ChildProcess {
+  return fork(script, args, { execArgv: [...(options.gc === true ? ['--expose-gc'] : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+}
+
+/** The child's next IPC message, or an error when it exits first or stays silent for `timeoutMs`. */
+export function nextMessage<T> (child: ChildProcess, timeoutMs = 300_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => { clearTimeout(timer); child.off('message', onMessage); child.off('exit', onExit) }
+    const onMessage = (m: unknown): void => { done(); resolve(m as T) }
+    const onExit = (code: number | null): void => { done(); reject(new Error(`child ${child.pid} exited with ${code} before answering`)) }
+    const timer = setTimeout(() => { done(); reject(new Error(`child ${child.pid} did not answer within ${timeoutMs} ms`)) }, timeoutMs)
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+  })
+}
+
+/** Sends `msg` and resolves with the answer. */
+export function ask<T> (child: ChildProcess, msg: object, timeoutMs?: number): Promise<T> {
+  const answer = nextMessage<T>(child, timeoutMs)
+  child.send(msg)
+  return answer
+}
+
+/** Resolves when the child has exited; SIGKILL after `graceMs`. */
+export function exited (child: ChildProcess, graceMs = 20_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => { clearTimeout(timer); resolve() })
+  })
+}
+
+/** CPU time of a process so far (all threads), in ms, from /proc/<pid>/stat; NaN when it is gone. */
+export async function processCpuMs (pid: number): Promise<number> {
+  const s = await readProcSample(pid)
+  return s === undefined ? Number.NaN : s.cpuTicks * 10 // USER_HZ 100
+}
+
+/** Heap + external and RSS of this process after forced collections (run with --expose-gc). */
+export function gcMemory (): { heap: number, rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) gc?.()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external, rss: m.rss }
+}
+
+/** The kernel's count of UDP datagrams dropped for a full receive buffer (machine-wide, Linux; 0 elsewhere). */
+export function udpReceiveBufferDrops (): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'))
+    const names = lines[0]!.split(/\s+/)
+    const values = lines[1]!.split(/\s+/)
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0)
+  } catch {
+    return 0
+  }
+}
