@@ -4,27 +4,22 @@
 // lib/coap datagrams from a child process (one UDP socket per device, auto-observed /3303/0/5700, traced SenML JSON),
 // sending at each rate in turn (open model: on schedule, whatever the server does). Without --kafka a one-broker
 // platform is started on the process runtime and stopped at the end. A benchmark, not a test.
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:dgram'
-import { createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { table } from '../../cli/format.ts'
 import { Code, OptionNumber, TokenGenerator, contentFormat as formatOption, decode, encode, observe, uintOption, uriPathOptions, uriQueryOptions } from '../../lib/coap/index.ts'
-import { fleetlabHome } from '../../lib/home.ts'
 import { singleResource } from '../../lib/lwm2m/model.ts'
 import { makePath } from '../../lib/lwm2m/path.ts'
 import { encodeTracedNotification } from '../../lib/lwm2m/trace.ts'
 import { sleep } from '../../lib/time.ts'
-import { resolvePlatformConfig } from '../../platform/config.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
 import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
 import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
-import { platformDown, platformUp } from '../../platform/platform.ts'
-import { openRuntime } from '../../platform/runtime/index.ts'
+import { exited, forkRole, nextMessage, udpReceiveBufferDrops } from '../lib/bench-process.ts'
+import { startEdgeKafka } from '../lib/edge-kafka.ts'
+import type { EdgeKafka } from '../lib/edge-kafka.ts'
 
 function arg (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -94,82 +89,47 @@ async function devices (serverPort: number, count: number, confirmable: boolean)
 }
 
 // ---- the parent: server, Kafka, measurement ----
-function listenable (port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)))
-  })
-}
-
-/** A broker port and its controller port (p + 1), away from the platform's defaults. */
-async function freePortPair (): Promise<number> {
-  for (;;) {
-    const p = 51000 + 2 * Math.floor(Math.random() * 4000)
-    if (await listenable(p) && await listenable(p + 1)) return p
-  }
-}
-
-/** The kernel's count of UDP datagrams dropped because a receive buffer was full (machine-wide, Linux). */
-function udpBufferDrops (): number {
-  try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'))
-    const names = lines[0]!.split(/\s+/)
-    const values = lines[1]!.split(/\s+/)
-    return Number(values[names.indexOf('RcvbufErrors')] ?? 0)
-  } catch {
-    return 0
-  }
-}
-
-function nextMessage (child: ChildProcess): Promise<FromChild> {
-  return new Promise(resolve => child.once('message', m => resolve(m as FromChild)))
-}
-
 async function main (): Promise<void> {
   const count = Number(arg('devices') ?? 1000)
   const rates = (arg('rates') ?? '5000,10000,15000,20000').split(',').map(Number)
   const seconds = Number(arg('seconds') ?? 10)
   const confirmable = process.argv.includes('--con')
   const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
-  const home = fleetlabHome()
-  const runtime = await openRuntime(home, 'process')
   let bootstrap = arg('kafka')
-  const name = `bench-lwm2m-${process.pid}`
-  const ctx = { home, runtime, progress: (l: string) => progress(`  ${l}`) }
+  let edge: EdgeKafka | undefined
   if (bootstrap === undefined) {
-    const port = await freePortPair()
-    bootstrap = `127.0.0.1:${port}`
-    progress(`starting a one-broker edge Kafka on ${bootstrap}`)
-    await platformUp(ctx, resolvePlatformConfig({ name, edge: { port, controllerPort: port + 1, heapMb: 512 }, cloud: { port, controllerPort: port + 1, heapMb: 384, bootstrap: [bootstrap] }, mirror: { enabled: false, refreshSeconds: 3, heapMb: 256 }, lwm2m: { enabled: false, port: 5683, gateway: 'gw1' } }))
+    edge = await startEdgeKafka({ name: `bench-lwm2m-${process.pid}`, progress })
+    bootstrap = edge.bootstrap
   }
   const kafka = createKafkaClient({ bootstrap: [bootstrap], clientId: 'bench-lwm2m' })
   const server = new Lwm2mServer({ port: 0, autoObserve: ['/3303/0/5700'] })
   await server.start()
   const bridge = new KafkaBridge({ server, kafka, gateway: `bench${process.pid}`, log: progress })
   await bridge.start()
-  const child = fork(fileURLToPath(import.meta.url), ['--child', String(server.address().port), String(count), confirmable ? 'con' : 'non'], { execArgv: ['--import', 'tsx'] })
+  const child = forkRole(fileURLToPath(import.meta.url), ['--child', String(server.address().port), String(count), confirmable ? 'con' : 'non'])
+  // the child answers once its devices are observed (30 s at most) and after each step's `seconds` of sending
+  const answerMs = (seconds + 300) * 1000
   const cleanUp = async (): Promise<void> => {
-    child.send({ stop: true } satisfies ToChild)
+    if (child.connected) child.send({ stop: true } satisfies ToChild)
+    await exited(child)
     await bridge.stop()
     await server.stop()
     await kafka.close()
-    if (arg('kafka') === undefined) await platformDown(ctx, name)
-    await runtime.close()
+    await edge?.stop()
   }
   process.once('SIGINT', () => { void cleanUp().finally(() => process.exit(130)) })
   try {
-    const reg = await nextMessage(child) as { registered: number }
+    const reg = await nextMessage<{ registered: number }>(child, answerMs)
     for (let i = 0; i < 300 && server.observations().length < count; i++) await sleep(100)
     progress(`${reg.registered} devices registered, ${server.observations().length} observed; ${rates.length} steps of ${seconds}s, ${confirmable ? 'CON' : 'NON'} notifications`)
     const rows: Array<Array<string | number>> = []
     for (const rate of rates) {
       const before = server.snapshot().counters
-      const drops0 = udpBufferDrops()
+      const drops0 = udpReceiveBufferDrops()
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
       child.send({ run: { rate, seconds } } satisfies ToChild)
-      const done = await nextMessage(child) as { sent: number, lateMs: number }
+      const done = await nextMessage<{ sent: number, lateMs: number }>(child, answerMs)
       const sendWindowMs = performance.now() - t0
       // Drain: wait until the server has every datagram it will get and Kafka acknowledged what it encoded.
       const drainEnd = Date.now() + 15_000
@@ -189,7 +149,7 @@ async function main (): Promise<void> {
       const cpuMs = (cpu.user + cpu.system) / 1000
       rows.push([rate.toLocaleString('en-US'), Math.round(done.sent * 1000 / sendWindowMs).toLocaleString('en-US'),
         Math.round(received * 1000 / sendWindowMs).toLocaleString('en-US'), Math.round(delta('lwm2m.bridge.observations') * 1000 / sendWindowMs).toLocaleString('en-US'),
-        Math.round(acked * 1000 / wallMs).toLocaleString('en-US'), done.sent - received, udpBufferDrops() - drops0, (cpuMs * 100 / wallMs).toFixed(0),
+        Math.round(acked * 1000 / wallMs).toLocaleString('en-US'), done.sent - received, udpReceiveBufferDrops() - drops0, (cpuMs * 100 / wallMs).toFixed(0),
         received > 0 ? (cpuMs * 1000 / received).toFixed(1) : '-', `${Math.round(wallMs - sendWindowMs)}`])
       progress(`  ${rate}/s: sent ${done.sent}, received ${received}, acked ${acked}, send lateness max ${done.lateMs.toFixed(0)} ms`)
     }

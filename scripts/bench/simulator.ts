@@ -7,18 +7,18 @@
 // (registers devices, observes /3303/0/5700, counts notifications and gaps in their Observe numbers), and a
 // simulator child per phase runs the fleet with --expose-gc. All traffic stays on 127.0.0.0/8.
 //   npx tsx scripts/bench/simulator.ts [--idle 20000] [--notify 10000] [--seconds 20] [--rate 1] [--format senml-cbor]
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import type { RemoteInfo } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { formatBytes, table } from '../../cli/format.ts'
 import { Code, OptionNumber, decode, encode, encodeUint, observe, stringOption, uriPath } from '../../lib/coap/index.ts'
 import { parseContentFormat } from '../../lib/lwm2m/content-format.ts'
+import { sleep } from '../../lib/time.ts'
 import { Fleet } from '../../simulator/fleet.ts'
 import { Histogram } from '../../simulator/histogram.ts'
 import { descriptorBudget } from '../../simulator/placement.ts'
 import type { NotifyFormat } from '../../simulator/lwm2m/options.ts'
+import { ask, exited, forkRole, gcMemory, nextMessage } from '../lib/bench-process.ts'
 
 const self = fileURLToPath(import.meta.url)
 const arg = (name: string, fallback: string): string => {
@@ -89,15 +89,6 @@ interface PhaseResult {
   totalSent: number
 }
 
-function gcMemory (): { heap: number, rss: number } {
-  const gc = (globalThis as { gc?: () => void }).gc
-  for (let i = 0; i < 3; i++) gc?.()
-  const m = process.memoryUsage()
-  return { heap: m.heapUsed + m.external, rss: m.rss }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 async function simulate (port: number, count: number, seconds: number, rate: number, format: NotifyFormat): Promise<PhaseResult> {
   const before = gcMemory()
   const fleet = new Fleet({
@@ -147,30 +138,25 @@ async function simulate (port: number, count: number, seconds: number, rate: num
 
 // ---- orchestration ----
 
-function child (args: string[], gc = false): ChildProcess {
-  return fork(self, args, { execArgv: [...(gc ? ['--expose-gc'] : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-}
-
-function nextMessage<T> (p: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    p.once('message', m => resolve(m as T))
-    p.once('exit', code => reject(new Error(`child exited with ${code}`)))
-  })
-}
-
 async function withSink<T> (observePath: string | undefined, run: (port: number, stats: () => Promise<SinkStats>) => Promise<T>): Promise<T> {
-  const s = child(['--role', 'sink', ...(observePath !== undefined ? ['--observe', observePath] : [])])
+  const s = forkRole(self, ['--role', 'sink', ...(observePath !== undefined ? ['--observe', observePath] : [])])
   try {
     const { port } = await nextMessage<{ port: number }>(s)
-    return await run(port, async () => { s.send({ cmd: 'stats' }); return nextMessage<SinkStats>(s) })
+    return await run(port, () => ask<SinkStats>(s, { cmd: 'stats' }))
   } finally {
-    s.send({ cmd: 'exit' })
+    if (s.connected) s.send({ cmd: 'exit' })
+    await exited(s)
   }
 }
 
 async function phase (port: number, count: number, seconds: number, rate: number, format: string): Promise<PhaseResult> {
-  const p = child(['--role', 'sim', '--port', String(port), '--count', String(count), '--seconds', String(seconds), '--rate', String(rate), '--format', format], true)
-  return nextMessage<PhaseResult>(p)
+  const p = forkRole(self, ['--role', 'sim', '--port', String(port), '--count', String(count), '--seconds', String(seconds), '--rate', String(rate), '--format', format], { gc: true })
+  // registration (120 s at most), 3 s of settling, the measured seconds, then the fleet's stop
+  try {
+    return await nextMessage<PhaseResult>(p, (seconds + 300) * 1000)
+  } finally {
+    await exited(p)
+  }
 }
 
 async function main (): Promise<void> {
