@@ -1,6 +1,6 @@
 // `npm run bench:platform`: the foundation's figures on each runtime this machine has, side by side.
 //   time from `platform up` to all healthy   goal < 40 s
-//   idle memory (RSS) of the whole platform  goal < 1.5 GB
+//   idle memory (RSS) of the whole platform (brokers, mirror, LWM2M server)  goal < 1.5 GB
 //   mirror latency edge -> cloud, single records at 100 records/s: p50, p99   goal p99 < 500 ms
 // Options: --runtime process|docker (one only), --duration <s> (default 60), --rate <n> (default 100).
 import { cpus, totalmem } from 'node:os'
@@ -38,7 +38,7 @@ try {
   console.log(table(['FIGURE', ...runtimes, 'GOAL'], [
     ['platform up -> all healthy', ...cell(r => `${(r.healthyMs / 1000).toFixed(1)} s`), '< 40 s'],
     ['idle memory, whole platform (RSS)', ...cell(r => formatBytes(r.idleMemoryBytes)), '< 1.5 GB'],
-    ...['edge-kafka', 'cloud-kafka', 'mirror'].map(s => [`  ${s}`, ...cell(r => formatBytes(r.perService.find(p => p.service === s)?.memoryBytes ?? null)), '']),
+    ...['edge-kafka', 'cloud-kafka', 'mirror', 'lwm2m-server'].map(s => [`  ${s}`, ...cell(r => formatBytes(r.perService.find(p => p.service === s)?.memoryBytes ?? null)), '']),
     ['idle CPU, whole platform', ...cell(r => `${r.idleCpuPercent.toFixed(1)} %`), ''],
     [`mirror latency p50 @ ${rate}/s`, ...cell(r => `${r.latency.p50Ms} ms`), ''],
     [`mirror latency p99 @ ${rate}/s`, ...cell(r => `${r.latency.p99Ms} ms`), '< 500 ms'],
