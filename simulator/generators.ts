@@ -4,7 +4,7 @@
 // function and values are the same for a seed whatever the timing of reads and notifications.
 import { readFileSync } from 'node:fs'
 import { uniformAt } from '../lib/random.ts'
-import { parseDuration } from './units.ts'
+import { parseDuration } from '../lib/units.ts'
 
 export type GeneratorSpec =
   /** Each step adds a uniform draw in [-step, step]; a move past a bound is reflected back inside. */

@@ -1,7 +1,6 @@
-// Units of the simulator's flags and specs, parsed in one place (STYLE rule 2): durations ("30s", "5m", "250ms",
+// Units of flags, specs and experiment files, parsed in one place (STYLE rule 2): durations ("30s", "5m", "250ms",
 // "1h", a bare number is seconds) and rates ("1/s", "500/s", "2/m", "0.5", a bare number is per second).
 // Each parser returns undefined for bad input, so the caller can collect every problem with its flag name.
-// (To move to lib/ once the experiment schema parses the same units.)
 
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?$/
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatRate, parseCount, parseDuration, parseRate } from '../../simulator/units.ts'
+import { formatRate, parseCount, parseDuration, parseRate } from '../../lib/units.ts'
 
 test('durations: units ms, s, m, h; a bare number is seconds; anything else is undefined', () => {
   assert.equal(parseDuration('250ms'), 250)
