@@ -11,6 +11,18 @@ export function portFree (port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+/**
+ * A port p with p and p+1 both free (a broker listener and its controller), drawn at random from
+ * [from, from + 2 * span), so tests and benchmarks running side by side rarely collide.
+ */
+export async function findFreePortPair (from: number, span: number, host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = from + 2 * Math.floor(Math.random() * span)
+    if (await portFree(p, host) && await portFree(p + 1, host)) return p
+  }
+  throw new Error(`no free port pair found in ${from}-${from + 2 * span}`)
+}
+
 /** True when no socket is bound to the UDP host:port. */
 export function udpPortFree (port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise(resolve => {

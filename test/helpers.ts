@@ -1,29 +1,17 @@
 // Shared by the test files: unique names, free ports, the real CLI binary, polling.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { projectRoot } from '../lib/home.ts'
+import { findFreePortPair } from '../platform/ports.ts'
 
 export function uniqueName (prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`
 }
 
-function listenable (port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)))
-  })
-}
-
 /** A port p with p and p+1 free (a broker listener and its controller), from a range no default uses. */
-export async function freePortPair (): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const p = 41000 + 2 * Math.floor(Math.random() * 4000)
-    if (await listenable(p) && await listenable(p + 1)) return p
-  }
-  throw new Error('no free port pair found')
+export function freePortPair (): Promise<number> {
+  return findFreePortPair(41000, 4000)
 }
 
 export interface CliResult { code: number, stdout: string, stderr: string }

@@ -48,6 +48,12 @@ async function threadCount (pid: number): Promise<number> {
   }
 }
 
+/** CPU time of a process so far (all threads) in ms; NaN when it is gone. */
+export async function processCpuMs (pid: number): Promise<number> {
+  const s = await readProcSample(pid)
+  return s === undefined ? Number.NaN : s.cpuTicks * (1000 / CLOCK_TICKS)
+}
+
 /** CPU percent of one core over `intervalMs`, and RSS at the end of it. */
 export async function sampleProcess (pid: number, intervalMs = 500): Promise<{ cpuPercent: number, rssBytes: number } | undefined> {
   const a = await readProcSample(pid)

@@ -21,8 +21,7 @@ import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
 import type { MetricsSnapshot } from '../../platform/lwm2m-server/metrics.ts'
 import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
 import { Fleet, endpointName } from '../../simulator/fleet.ts'
-import { Histogram } from '../../simulator/histogram.ts'
-import { ask, exited, forkRole, gcMemory, nextMessage, processCpuMs, udpReceiveBufferDrops } from '../lib/bench-process.ts'
+import { ask, exited, forkRole, gcMemory, nextMessage, processCpuMs, tallyFleet, udpReceiveBufferDrops } from '../lib/bench-process.ts'
 import { startEdgeKafka } from '../lib/edge-kafka.ts'
 
 const self = fileURLToPath(import.meta.url)
@@ -89,16 +88,7 @@ async function simRole (port: number, count: number, rate: number): Promise<void
     driver: { server: { host: '127.0.0.1', port }, lifetimeS: 600, ratePerS: rate, format: FORMAT, objects: [{ objectId: 3303, instances: 1 }], capacity: count },
     count, endpointPrefix: PREFIX, placement: { firstAddress: '127.0.0.1', perAddress: 10_000 }, registrationRate: 2000, seed: 11,
   })
-  let sent = 0
-  let late = 0
-  let observing = 0
-  const lateness = new Histogram()
-  fleet.events.on('counter', (name: string, v: number) => {
-    if (name === 'lwm2m.notify.sent') sent += v
-    else if (name === 'lwm2m.notify.late') late += v
-    else if (name === 'lwm2m.observe.started') observing += v
-  })
-  fleet.events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') lateness.record(v) })
+  const tally = tallyFleet(fleet.events)
   const t0 = performance.now()
   fleet.start()
   await fleet.allRegistered(180_000)
@@ -109,14 +99,15 @@ async function simRole (port: number, count: number, rate: number): Promise<void
   let sent0 = 0
   let late0 = 0
   process.on('message', (m: SimCommand) => {
-    if (m.cmd === 'observing') process.send!({ observing })
+    if (m.cmd === 'observing') process.send!({ observing: tally.observing })
     else if (m.cmd === 'start') {
-      lateness.reset()
-      sent0 = sent
-      late0 = late
+      tally.lateness.reset()
+      sent0 = tally.sent
+      late0 = tally.late
       process.send!({ started: true })
     } else if (m.cmd === 'end') {
-      process.send!({ sent: sent - sent0, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late: late - late0 } satisfies Window)
+      const { lateness } = tally
+      process.send!({ sent: tally.sent - sent0, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late: tally.late - late0 } satisfies Window)
     } else void fleet.stop().then(r => process.send!(r, () => process.exit(0)))
   })
 }

@@ -15,10 +15,9 @@ import { Code, OptionNumber, decode, encode, encodeUint, observe, stringOption, 
 import { parseContentFormat } from '../../lib/lwm2m/content-format.ts'
 import { sleep } from '../../lib/time.ts'
 import { Fleet } from '../../simulator/fleet.ts'
-import { Histogram } from '../../simulator/histogram.ts'
 import { descriptorBudget } from '../../simulator/placement.ts'
 import type { NotifyFormat } from '../../simulator/lwm2m/options.ts'
-import { ask, exited, forkRole, gcMemory, nextMessage } from '../lib/bench-process.ts'
+import { ask, exited, forkRole, gcMemory, nextMessage, tallyFleet } from '../lib/bench-process.ts'
 
 const self = fileURLToPath(import.meta.url)
 const arg = (name: string, fallback: string): string => {
@@ -96,14 +95,8 @@ async function simulate (port: number, count: number, seconds: number, rate: num
     driver: { server: { host: '127.0.0.1', port }, lifetimeS: 300, ratePerS: rate, format, objects: [{ objectId: 3303, instances: 1 }], capacity: count },
     count, endpointPrefix: 'bench-', placement: { firstAddress: '127.0.0.1', perAddress: 10_000 }, registrationRate: 4000, seed: 7,
   })
-  let sent = 0
-  let late = 0
-  const lateness = new Histogram()
-  fleet.events.on('counter', (name: string, v: number) => {
-    if (name === 'lwm2m.notify.sent') sent += v
-    else if (name === 'lwm2m.notify.late') late += v
-  })
-  fleet.events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') lateness.record(v) })
+  const tally = tallyFleet(fleet.events)
+  const { lateness } = tally
   const t0 = performance.now()
   fleet.start()
   await fleet.allRegistered(120_000)
@@ -116,22 +109,22 @@ async function simulate (port: number, count: number, seconds: number, rate: num
   let cpuCores = 0
   if (seconds > 0) {
     lateness.reset()
-    late = 0
-    const sent0 = sent
+    tally.late = 0
+    const sent0 = tally.sent
     const cpu0 = process.cpuUsage()
     const w0 = performance.now()
     await sleep(seconds * 1000)
     const cpu = process.cpuUsage(cpu0)
     const wall = performance.now() - w0
-    notifications = sent - sent0
+    notifications = tally.sent - sent0
     cpuCores = (cpu.user + cpu.system) / 1000 / wall
   }
   const failures = fleet.counts.registrationFailures
   const stopped = await fleet.stop()
-  const totalSent = sent
+  const totalSent = tally.sent
   return {
     devices: count, registerSeconds, idleBytesPerDevice: (idle.heap - before.heap) / count, rssPerDevice: (idle.rss - before.rss) / count,
-    notifications, seconds, cpuCores, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late, failures, unclean: stopped.unclean,
+    notifications, seconds, cpuCores, p50: lateness.percentile(50), p99: lateness.percentile(99), max: lateness.max, late: tally.late, failures, unclean: stopped.unclean,
     totalSent,
   }
 }

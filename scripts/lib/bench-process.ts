@@ -2,8 +2,10 @@
 // measured alone; the parent talks to it over IPC and reads its CPU from /proc (platform/runtime/proc-stats.ts).
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import type { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { readProcSample } from '../../platform/runtime/proc-stats.ts'
+import { Histogram } from '../../simulator/histogram.ts'
+export { processCpuMs } from '../../platform/runtime/proc-stats.ts'
 
 /** A child running `script` with `args`, tsx loaded; --expose-gc for memory figures. */
 export function forkRole (script: string, args: string[], options: { gc?: boolean } = {}): ChildProcess {
@@ -38,11 +40,6 @@ export function exited (child: ChildProcess, graceMs = 20_000): Promise<void> {
   })
 }
 
-/** CPU time of a process so far (all threads), in ms, from /proc/<pid>/stat; NaN when it is gone. */
-export async function processCpuMs (pid: number): Promise<number> {
-  const s = await readProcSample(pid)
-  return s === undefined ? Number.NaN : s.cpuTicks * 10 // USER_HZ 100
-}
 
 /** Heap + external and RSS of this process after forced collections (run with --expose-gc). */
 export function gcMemory (): { heap: number, rss: number } {
@@ -62,4 +59,18 @@ export function udpReceiveBufferDrops (): number {
   } catch {
     return 0
   }
+}
+
+/** A fleet's notifications sent and late, observations started, and send lateness, tallied from its metric events. */
+export interface FleetTally { sent: number, late: number, observing: number, readonly lateness: Histogram }
+
+export function tallyFleet (events: EventEmitter): FleetTally {
+  const tally: FleetTally = { sent: 0, late: 0, observing: 0, lateness: new Histogram() }
+  events.on('counter', (name: string, v: number) => {
+    if (name === 'lwm2m.notify.sent') tally.sent += v
+    else if (name === 'lwm2m.notify.late') tally.late += v
+    else if (name === 'lwm2m.observe.started') tally.observing += v
+  })
+  events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') tally.lateness.record(v) })
+  return tally
 }

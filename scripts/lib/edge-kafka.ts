@@ -1,9 +1,9 @@
 // A one-broker edge Kafka for benchmarks, started through the platform code on the process runtime (no mirror, no
 // cloud broker, no LWM2M server) on a free port pair away from the platform's defaults, and stopped again.
-import { createServer } from 'node:net'
 import { fleetlabHome } from '../../lib/home.ts'
 import { resolvePlatformConfig } from '../../platform/config.ts'
 import { platformDown, platformUp } from '../../platform/platform.ts'
+import { findFreePortPair } from '../../platform/ports.ts'
 import type { PlatformContext } from '../../platform/platform.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
 
@@ -13,27 +13,10 @@ export interface EdgeKafka {
   stop (): Promise<void>
 }
 
-function listenable (port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)))
-  })
-}
-
-/** A broker port and its controller port (p + 1), both free. */
-async function freePortPair (from: number): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const p = from + 2 * Math.floor(Math.random() * 2000)
-    if (await listenable(p) && await listenable(p + 1)) return p
-  }
-  throw new Error('no free port pair found for the edge Kafka')
-}
-
 export async function startEdgeKafka (o: { name: string, heapMb?: number, progress: (line: string) => void }): Promise<EdgeKafka> {
   const home = fleetlabHome()
   const runtime = await openRuntime(home, 'process')
-  const port = await freePortPair(51000)
+  const port = await findFreePortPair(51000, 2000)
   const bootstrap = `127.0.0.1:${port}`
   const ctx: PlatformContext = { home, runtime, progress: line => o.progress(`  ${line}`) }
   // The cloud side points at the edge broker as an external one: platformUp checks it and starts nothing for it.

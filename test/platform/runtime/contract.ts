@@ -9,6 +9,7 @@ import { createConnection, createServer } from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Runtime, ServiceSpec } from '../../../platform/runtime/types.ts'
+import { waitFor as waitForValue } from '../../helpers.ts'
 
 export interface Lab<R extends Runtime = Runtime> {
   runtime: R
@@ -60,15 +61,9 @@ export async function freePort (): Promise<number> {
   return address.port
 }
 
-/** Polls until `probe` gives a value; a throwing probe counts as "not yet". */
-export async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+/** test/helpers.ts' waitFor with this suite's shorter default. */
+export function waitFor<T> (what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  return waitForValue(what, probe, timeoutMs)
 }
 
 /** A probe for waitFor: the file's text once it contains `needle`. */
