@@ -15,12 +15,16 @@ export const exitCodes: Record<ErrorCode, number> = {
   FLEETLAB_LWM2M_FORMAT: 10,
   FLEETLAB_COAP_MALFORMED: 11,
   FLEETLAB_AVRO: 12,
+  /** A results folder that is missing, incomplete in a way that matters, or from another format version. */
+  FLEETLAB_RESULTS: 13,
 }
 
 export const EXIT_OK = 0
 export const EXIT_UNEXPECTED = 1
 export const EXIT_USAGE = 2
 export const EXIT_INTERRUPTED = 130
+/** A run finished but crossed one of its experiment's thresholds (like k6's 99). */
+export const EXIT_THRESHOLDS = 99
 
 /** Prints `error: ...` and the hint, returns the exit code. Unexpected errors keep their stack. */
 export function reportError (err: unknown, stderr: (line: string) => void): number {

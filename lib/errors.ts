@@ -14,6 +14,7 @@ export const errorCodes = [
   'FLEETLAB_LWM2M_FORMAT',
   'FLEETLAB_COAP_MALFORMED',
   'FLEETLAB_AVRO',
+  'FLEETLAB_RESULTS',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]

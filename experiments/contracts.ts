@@ -1,0 +1,187 @@
+// The contracts between the parts of a run (issue 4), in one place so each part can be built and tested alone:
+// - the experiment, as validated data (schema.ts turns a file into an ExperimentConfig);
+// - the workload, a function of time (STYLE.md rule 1: "a workload shape is a function of time");
+// - the run session, what an Experiment's lifecycle hooks drive (runner.ts implements it);
+// - what gateways and the sink exchange with the runner over the control channel (lib/channel.ts).
+import type { Lwm2mDriverOptions } from '../simulator/lwm2m/options.ts'
+import type { Placement } from '../simulator/placement.ts'
+
+export const experimentKinds = ['linear', 'burst', 'step', 'replay', 'capacity'] as const
+export type ExperimentKind = (typeof experimentKinds)[number]
+
+// ---------------------------------------------------------------------------------------------------------------
+// The experiment as validated data. Durations are ms, rates are per second, all units already parsed.
+
+export interface PlatformChoice {
+  /** 'auto': docker when an engine answers, else process. */
+  readonly runtime: 'auto' | 'docker' | 'process'
+  /** Platform name (its folder and labels); default: `exp-<run id>` so runs never collide. */
+  readonly name?: string
+  /** Connect to running infrastructure instead of starting the embedded platform. */
+  readonly external?: {
+    readonly edgeBootstrap: readonly string[]
+    readonly cloudBootstrap: readonly string[]
+    /** coap://host:port of the LWM2M server the devices register at. */
+    readonly lwm2m: { readonly host: string, readonly port: number }
+    /** The gateway id in the topic names, iot.<gateway>.observations. */
+    readonly gateway: string
+  }
+  /** Ports etc. of the embedded platform (platform/config.ts keys); absent keys take free ports / defaults. */
+  readonly edgePort?: number
+  readonly cloudPort?: number
+  readonly lwm2mPort?: number
+}
+
+export interface FleetConfig {
+  readonly protocol: 'lwm2m'
+  /** Devices one virtual gateway hosts at most (EMU-IoT's device cap). */
+  readonly maxDevicesPerGateway: number
+  /** fill-first: a gateway is filled before the next gets devices (EMU-IoT); spread: round robin over all gateways. */
+  readonly placement: 'fill-first' | 'spread'
+  /** Registrations started per second per gateway (a surge overrides it: everything at once). */
+  readonly registrationRate: number
+  readonly lifetimeS: number
+  readonly format: 110 | 112
+  readonly objects: ReadonlyArray<{ readonly objectId: number, readonly instances: number }>
+  readonly generators?: Lwm2mDriverOptions['generators']
+  readonly confirmable: boolean
+  readonly endpointPrefix: string
+}
+
+/** A threshold as parsed: `'e2e.p99': '<500ms'` -> { metric: 'e2e.p99', op: '<', value: 500 }. Values in ms, ratios 0..1, counts. */
+export interface Threshold {
+  readonly metric: string
+  readonly op: '<' | '<=' | '>' | '>=' | '=='
+  readonly value: number
+  /** As written, for the summary. */
+  readonly source: string
+}
+
+export interface ExperimentConfig {
+  readonly kind: ExperimentKind
+  readonly name: string
+  readonly description?: string
+  /** Seed of every random choice; chosen at random (and recorded) when absent. */
+  readonly seed?: number
+  readonly platform: PlatformChoice
+  readonly fleet: FleetConfig
+  /** The kind's own workload fields, units parsed (schema.ts defines one type per kind). */
+  readonly workload: unknown
+  /** After the workload ends, wait up to this long for in-flight messages to arrive at the sink. */
+  readonly drainMs: number
+  readonly sink: { readonly kind: 'file' }
+  readonly thresholds: readonly Threshold[]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workloads: a function of time since the workload started.
+
+export interface WorkloadPoint {
+  /** Shown in timeseries.csv `phase` and as a phase event when it changes: 'ramp', 'baseline', 'burst', 'step-2', ... */
+  readonly phase: string
+  /** Devices that should be registered and sending. */
+  readonly devices: number
+  /** Samples (notifications) per second per device. */
+  readonly ratePerDevice: number
+  /** true when the devices that join at this point should all start at once (a surge), not paced. */
+  readonly surge?: boolean
+}
+
+/** What the runner measured in one second, for adaptive workloads (capacity) and the stop rule. */
+export interface ObservedSecond {
+  /** Seconds since the workload started (the second that just ended). */
+  readonly tS: number
+  readonly devicesTarget: number
+  readonly devicesActive: number
+  readonly rateTarget: number
+  readonly sent: number
+  /** Notifications the sink received in this second (unique). */
+  readonly delivered: number
+  readonly e2eP99Ms: number | undefined
+  /** Records produced to the observations topics but not yet consumed by the sink. */
+  readonly consumerLag: number | undefined
+  /** Percent of one core per service (edge-kafka, lwm2m-server, ...). */
+  readonly cpuPercent: Readonly<Record<string, number>>
+}
+
+export interface Workload {
+  /** Planned length in ms; undefined for an adaptive workload that ends itself (done()). */
+  readonly durationMs: number | undefined
+  /** The target at `tMs` ms after the workload started. */
+  at (tMs: number): WorkloadPoint
+  /** Adaptive workloads: told each second what happened. */
+  observe? (second: ObservedSecond): void
+  /** Adaptive workloads: true once finished. */
+  done? (): boolean
+  /** What an adaptive workload found (CapacityExperiment: the largest sustainable fleet), for run.json and the summary. */
+  result? (): Record<string, unknown>
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The run session: what an Experiment's lifecycle hooks call. runner.ts implements it.
+
+export interface RunSession {
+  readonly runId: string
+  readonly runDir: string
+  readonly config: ExperimentConfig
+  readonly seed: number
+  /** Aborted on Ctrl-C; hooks that wait should give up when it fires. */
+  readonly signal: AbortSignal
+  /** Appends a line to events.csv. */
+  event (kind: string, source: string, detail: string): void
+  platformUp (): Promise<void>
+  fleetSetup (): Promise<void>
+  monitorsStart (): Promise<void>
+  runWorkload (workload: Workload): Promise<void>
+  drain (): Promise<void>
+  reconcile (): Promise<void>
+  cleanup (): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Units over the control channel (lib/channel.ts): the `config` and `report` payloads.
+
+/** `config` for a gateway. Its devices have the global indices firstIndex .. firstIndex + maxDevices - 1. */
+export interface GatewayConfig {
+  readonly gateway: string
+  readonly maxDevices: number
+  readonly firstIndex: number
+  /** Endpoint names are global: endpointName(prefix, globalIndex, totalDevices) from simulator/fleet.ts. */
+  readonly endpointPrefix: string
+  readonly totalDevices: number
+  /** The driver's options; ratePerS is the starting rate, later `target` messages change it. */
+  readonly driver: Lwm2mDriverOptions
+  readonly placement: Placement
+  readonly registrationRate: number
+  readonly seed: number
+}
+
+/** `report` of a gateway after `finish`. */
+export interface GatewayReport {
+  readonly gateway: string
+  /** Per endpoint: traced notifications sent (its sequence numbers are 0 .. sent - 1, across leave and rejoin). */
+  readonly sent: Readonly<Record<string, number>>
+  /** Whole-run counter totals (the same names as in the windows). */
+  readonly counters: Readonly<Record<string, number>>
+  readonly deregistered: { readonly clean: number, readonly unclean: number }
+}
+
+/** `config` for a sink consumer. */
+export interface SinkConfig {
+  readonly bootstrap: readonly string[]
+  /** Regular expression source of the topics to read, e.g. ^iot\..*\.observations$ */
+  readonly topicPattern: string
+  readonly groupId: string
+  /** NDJSON output file (absolute path). */
+  readonly outFile: string
+}
+
+/** `report` of a sink after `finish`. */
+export interface SinkReport {
+  /** Per endpoint: unique sequence numbers received, duplicates, highest sequence seen. */
+  readonly devices: Readonly<Record<string, { readonly delivered: number, readonly duplicates: number, readonly maxSeq: number }>>
+  /** Records read, records without a trace, records that did not decode. */
+  readonly records: number
+  readonly untraced: number
+  readonly undecodable: number
+}
