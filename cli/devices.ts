@@ -8,7 +8,7 @@ import { Fleet, fleetProblems } from '../simulator/fleet.ts'
 import type { FleetOptions, StopResult } from '../simulator/fleet.ts'
 import { parseGeneratorSpec } from '../simulator/generators.ts'
 import type { GeneratorSpec } from '../simulator/generators.ts'
-import { Histogram } from '../simulator/histogram.ts'
+import { LatencyHistogram } from '../lib/metrics/histogram.ts'
 import { sensorObjectIds } from '../simulator/lwm2m/options.ts'
 import type { NotifyFormat } from '../simulator/lwm2m/options.ts'
 import { defaultPlacement } from '../simulator/placement.ts'
@@ -159,7 +159,7 @@ export async function runDevices (config: DevicesConfig, progress: (line: string
   const cpu0 = process.cpuUsage()
   const fleet = new Fleet(options)
   const counters = new Map<string, number>()
-  const lateness = new Histogram()
+  const lateness = new LatencyHistogram()
   fleet.events.on('counter', (name: string, v: number) => counters.set(name, (counters.get(name) ?? 0) + v))
   fleet.events.on('histogram', (name: string, v: number) => { if (name === 'lwm2m.notify.lateness') lateness.record(v) })
   const get = (name: string): number => counters.get(name) ?? 0

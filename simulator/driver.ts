@@ -44,7 +44,12 @@ export interface Device {
 
 export interface DeviceDriver {
   readonly protocol: string
+  /** Makes the device at `spec.index`; an index may be used again once its previous device has stopped. */
   createDevice (spec: DeviceSpec, events: DeviceEvents): Device
+  /** Samples (messages) per second of every device from now on; 0 pauses them. Open model: no catch-up burst. */
+  setRate (ratePerS: number): void
+  /** Traced messages the device at `index` has sent over the driver's life, across leave and rejoin. */
+  sequence (index: number): number
   /** Stops the driver's shared timers; devices must be stopped or closed first. */
   close (): void
 }

@@ -4,7 +4,7 @@ import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { Histogram } from '../../simulator/histogram.ts'
+import { LatencyHistogram } from '../../lib/metrics/histogram.ts'
 export { processCpuMs } from '../../platform/runtime/proc-stats.ts'
 
 /** A child running `script` with `args`, tsx loaded; --expose-gc for memory figures. */
@@ -62,10 +62,10 @@ export function udpReceiveBufferDrops (): number {
 }
 
 /** A fleet's notifications sent and late, observations started, and send lateness, tallied from its metric events. */
-export interface FleetTally { sent: number, late: number, observing: number, readonly lateness: Histogram }
+export interface FleetTally { sent: number, late: number, observing: number, readonly lateness: LatencyHistogram }
 
 export function tallyFleet (events: EventEmitter): FleetTally {
-  const tally: FleetTally = { sent: 0, late: 0, observing: 0, lateness: new Histogram() }
+  const tally: FleetTally = { sent: 0, late: 0, observing: 0, lateness: new LatencyHistogram() }
   events.on('counter', (name: string, v: number) => {
     if (name === 'lwm2m.notify.sent') tally.sent += v
     else if (name === 'lwm2m.notify.late') tally.late += v

@@ -60,7 +60,7 @@ export function refreshObservations (d: Lwm2mDevice): void {
   const [pmin, pmax] = defaultPeriods(d)
   for (const o of observations) {
     o.applyAttributes(resolveAttributes(d.attributes, o.path), pmin, pmax)
-    o.schedule(d.t0, d.driver.periodMs)
+    o.schedule(d.t0, d.periodMs)
   }
   d.reschedule()
 }

@@ -12,6 +12,7 @@ import { CoapEndpoint } from './endpoint.ts'
 import { exchangeKey } from './keys.ts'
 import type { Exchange } from './keys.ts'
 import { deregisterMessage, registerMessage, tokenValue, updateMessage } from './messages.ts'
+import { nextSampleAfter, sampleAt } from './observation.ts'
 import type { Attributes, Observation } from './observation.ts'
 import { notifyDue } from './notifications.ts'
 import { handleRequest } from './requests.ts'
@@ -55,9 +56,17 @@ export class Lwm2mDevice extends CoapEndpoint implements Device {
   private timerAt = Infinity
   private timerAction = 0
   private stopped: ((clean: boolean) => void) | undefined
-  /** Sample k of every sensor is taken at t0 + k * periodMs. */
-  readonly t0: number
-  /** Notifications sent so far: the trace sequence number (lib/lwm2m/trace.ts) and the Observe value source. */
+  /**
+   * The sampling schedule: sample stepBase + k (k >= 1) of every sensor is taken at t0 + k * periodMs (periodMs
+   * Infinity: paused at stepBase). A rate change re-anchors it (rebase), so step numbers only ever go forward.
+   */
+  t0: number
+  periodMs: number
+  stepBase = 0
+  /**
+   * Notifications sent so far: the trace sequence number (lib/lwm2m/trace.ts) and the Observe value source. The
+   * driver keeps it per index when the device leaves, so a device that joins again continues its sequence.
+   */
   seq = 0
   observations: Observation[] | undefined
   attributes: Map<string, Attributes> | undefined
@@ -71,7 +80,46 @@ export class Lwm2mDevice extends CoapEndpoint implements Device {
     this.bindPort = spec.bindPort ?? 0
     this.lifetimeS = driver.options.lifetimeS
     const period = driver.periodMs
-    this.t0 = driver.ctx.now() - (period === Infinity ? 0 : period * uniformAt(streamSeed(driver.ctx.seed, spec.index, S_PHASE), 0))
+    this.periodMs = period
+    this.t0 = driver.ctx.now() - (period === Infinity ? 0 : period * this.phase())
+  }
+
+  /** Where in a sample period this device samples, in [0, 1): spreads a fleet's notifications evenly. */
+  private phase (): number {
+    return uniformAt(streamSeed(this.driver.ctx.seed, this.index, S_PHASE), 0)
+  }
+
+  /** The sample step in effect at monotonic time t. */
+  sampleAt (t: number): number {
+    return sampleAt(t, this.t0, this.periodMs, this.stepBase)
+  }
+
+  /**
+   * The driver's rate changed at `now`: the schedule is re-anchored at the device's next due sample, so there is
+   * no burst of catch-up sends and lateness is still counted from intended times. Slower (or paused before): the
+   * sample due next under the old rate is kept (or, from a pause, the device's own phase of the new period), then
+   * the new period follows. Faster: the first point of the new grid through that sample, so the change takes
+   * effect within one new period and the fleet stays spread evenly over it.
+   */
+  rebase (now: number, periodMs: number): void {
+    const step = this.sampleAt(now)
+    const old = this.periodMs
+    if (periodMs === Infinity) {
+      this.t0 = now
+    } else {
+      let anchor: number
+      if (old === Infinity) anchor = now + this.phase() * periodMs
+      else {
+        const next = nextSampleAfter(now, this.t0, old)
+        anchor = periodMs >= old ? next : next - Math.floor((next - now) / periodMs) * periodMs
+      }
+      // sample step + 1 is taken at the anchor (nextSampleAfter maps every earlier check onto it)
+      this.t0 = anchor - periodMs
+    }
+    this.stepBase = step
+    this.periodMs = periodMs
+    for (const o of this.observations ?? []) o.schedule(this.t0, periodMs)
+    this.reschedule()
   }
 
   // ---- lifecycle ----

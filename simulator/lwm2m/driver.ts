@@ -26,22 +26,28 @@ export class Lwm2mDriver implements DeviceDriver {
   readonly sensors: SensorStore
   /** The Register payload, the same for every device. */
   readonly links: Buffer
-  readonly periodMs: number
+  /** Sampling period of every device in ms (Infinity: rate 0, paused); setRate changes it. */
+  periodMs: number
   readonly updateWindow: readonly [number, number]
   readonly wheel: TimerWheel
   readonly tracker: RetransmissionTracker<number, Exchange>
   readonly dedup: DedupCache<number, Buffer>
   private readonly devices: Array<Lwm2mDevice | undefined> = []
+  /** Per index: the sequence a device that left had reached, so it continues there when it joins again. */
+  private sequences: Float64Array
 
   constructor (options: Lwm2mDriverOptions, ctx: DriverContext) {
     if (!(options.lifetimeS >= 1)) throw new RangeError(`lifetime must be at least 1 s, got ${options.lifetimeS}`)
     if (!(options.ratePerS >= 0)) throw new RangeError(`rate must not be negative, got ${options.ratePerS}`)
     this.options = options
     this.ctx = ctx
-    this.periodMs = options.ratePerS > 0 ? 1000 / options.ratePerS : Infinity
+    this.periodMs = periodOf(options.ratePerS)
     this.updateWindow = options.updateWindow ?? DEFAULT_UPDATE_WINDOW
     this.objects = deviceObjects(options.objects)
-    this.sensors = new SensorStore(options.objects, options.generators ?? {}, this.periodMs / 1000, ctx.seed, options.capacity ?? 1024)
+    // generators turn steps into time with the starting period (a sine's phase); a later rate change keeps the steps
+    this.sensors = new SensorStore(options.objects, options.generators ?? {}, this.periodMs === Infinity ? 1 : this.periodMs / 1000,
+      ctx.seed, options.capacity ?? 1024)
+    this.sequences = new Float64Array(Math.max(1, options.capacity ?? 1024))
     this.links = Buffer.from(formatRegistrationLinks({
       contentFormats: ANNOUNCED_FORMATS,
       objects: [...this.objects.values()].flatMap(o => [
@@ -65,12 +71,41 @@ export class Lwm2mDriver implements DeviceDriver {
     if (this.devices[spec.index] !== undefined) throw new RangeError(`a device with index ${spec.index} exists already`)
     this.sensors.init(spec.index)
     const device = new Lwm2mDevice(this, spec, events)
+    device.seq = this.sequences[spec.index] ?? 0
     this.devices[spec.index] = device
     return device
   }
 
+  /** The sampling rate of every device (per second, 0: paused); each device re-anchors at its next due sample. */
+  setRate (ratePerS: number): void {
+    if (!(ratePerS >= 0) || !Number.isFinite(ratePerS)) throw new RangeError(`rate must be a finite non-negative number, got ${ratePerS}`)
+    const periodMs = periodOf(ratePerS)
+    if (periodMs === this.periodMs) return
+    this.periodMs = periodMs
+    const now = this.ctx.now()
+    for (const d of this.devices) d?.rebase(now, periodMs)
+  }
+
+  get ratePerS (): number {
+    return this.periodMs === Infinity ? 0 : 1000 / this.periodMs
+  }
+
+  /** Traced notifications the device at `index` has sent over the driver's life (its next sequence number). */
+  sequence (index: number): number {
+    return this.devices[index]?.seq ?? this.sequences[index] ?? 0
+  }
+
   /** Called by a device when it is closed for good. */
   forget (index: number): void {
+    const device = this.devices[index]
+    if (device !== undefined) {
+      if (index >= this.sequences.length) {
+        const bigger = new Float64Array(Math.max(index + 1, this.sequences.length * 2))
+        bigger.set(this.sequences)
+        this.sequences = bigger
+      }
+      this.sequences[index] = device.seq
+    }
     this.devices[index] = undefined
     this.wheel.cancel(index)
   }
@@ -80,6 +115,10 @@ export class Lwm2mDriver implements DeviceDriver {
     this.tracker.close()
     this.dedup.clear()
   }
+}
+
+function periodOf (ratePerS: number): number {
+  return ratePerS > 0 ? 1000 / ratePerS : Infinity
 }
 
 export function createLwm2mDriver (options: Lwm2mDriverOptions, ctx: DriverContext): Lwm2mDriver {

@@ -13,23 +13,22 @@ import type { ObjectEntry } from './device-objects.ts'
 import type { Lwm2mDevice } from './device.ts'
 import { exchangeKey } from './keys.ts'
 import { notificationMessage } from './messages.ts'
-import { Observation, resolveAttributes, sampleAt } from './observation.ts'
+import { Observation, resolveAttributes } from './observation.ts'
 import { LATE_MS } from './options.ts'
 import { defaultPeriods, noValue, readContext, reply, replyFormat } from './outcome.ts'
 import type { Outcome } from './outcome.ts'
 
 /** Runs every observation that is due at `now`; behind schedule (a stall) each catches up with its own intended times. */
 export function notifyDue (d: Lwm2mDevice, observations: Observation[], now: number): void {
-  const { periodMs } = d.driver
   for (let i = 0; i < observations.length; i++) {
     const o = observations[i]!
     for (let n = 0; o.due <= now && n < 16; n++) {
       const due = o.due
-      const step = sampleAt(due, d.t0, periodMs)
+      const step = d.sampleAt(due)
       const value = observedValue(d, o, step)
       if (o.forced || o.shouldNotify(value)) notify(d, o, due, step, value)
       else o.checkFrom = due
-      o.schedule(d.t0, periodMs)
+      o.schedule(d.t0, d.periodMs)
     }
     if (d.observations !== observations) return // a send error closed the device
   }
@@ -54,7 +53,7 @@ export function startObserve (d: Lwm2mDevice, msg: CoapMessage, o: ObjectEntry, 
   // what changes with the samples: a sensor value, or an instance / object that contains one
   const sensor = sensorObject >= 0 && (rid === -1 || numeric) && path.resourceInstanceId === undefined ? sensorObject : -1
   const obs = new Observation(Buffer.from(msg.token), path, sensor, numeric ? rid : -1, format, now)
-  const step = sampleAt(now, d.t0, driver.periodMs)
+  const step = d.sampleAt(now)
   const payload = observedPayload(d, obs, now, step, d.seq)
   if (payload === undefined) return noValue(o, path)
   if (typeof payload === 'number') return reply(payload)
@@ -62,7 +61,7 @@ export function startObserve (d: Lwm2mDevice, msg: CoapMessage, o: ObjectEntry, 
   const seq = d.seq++
   obs.applyAttributes(resolveAttributes(d.attributes, path), ...defaultPeriods(d))
   obs.notified(now, observedValue(d, obs, step))
-  obs.schedule(d.t0, driver.periodMs)
+  obs.schedule(d.t0, d.periodMs)
   ;(d.observations ??= []).push(obs)
   d.reschedule()
   d.count('lwm2m.observe.started')

@@ -105,9 +105,9 @@ export function nextSampleAfter (t: number, t0: number, periodMs: number): numbe
   return t0 + Math.max(1, Math.floor((t - t0) / periodMs + EPSILON) + 1) * periodMs
 }
 
-/** The sample step in effect at time t (step 0, the initial value, until t0 + periodMs). */
-export function sampleAt (t: number, t0: number, periodMs: number): number {
-  return periodMs === Infinity || t < t0 ? 0 : Math.floor((t - t0) / periodMs + EPSILON)
+/** The sample step in effect at time t: `base` until t0 + periodMs, then base + 1, base + 2, ... */
+export function sampleAt (t: number, t0: number, periodMs: number, base = 0): number {
+  return periodMs === Infinity || t < t0 ? base : base + Math.floor((t - t0) / periodMs + EPSILON)
 }
 
 /** Path keys from the most general to the most specific: "/3303", "/3303/0", "/3303/0/5700". */

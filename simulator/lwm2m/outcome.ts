@@ -5,7 +5,6 @@ import { writeKey } from './device-objects.ts'
 import type { ObjectEntry, ReadContext } from './device-objects.ts'
 import type { Lwm2mDevice } from './device.ts'
 import type { Reply } from './messages.ts'
-import { sampleAt } from './observation.ts'
 
 /** Work that must wait until the reply is on the wire. */
 export type After = 'reboot' | 'factoryReset' | 'update' | undefined
@@ -17,7 +16,7 @@ export const reply = (code: number): Outcome => ({ reply: { code } })
 export function readContext (d: Lwm2mDevice, t: number): ReadContext {
   const { driver } = d
   return {
-    index: d.index, endpoint: d.endpoint, lifetimeS: d.lifetimeS, sample: sampleAt(t, d.t0, driver.periodMs),
+    index: d.index, endpoint: d.endpoint, lifetimeS: d.lifetimeS, sample: d.sampleAt(t),
     sensors: driver.sensors, wallMs: driver.ctx.toWallMs(t), writes: d.writes,
   }
 }

@@ -15,7 +15,6 @@ import type { Lwm2mDevice } from './device.ts'
 import { exchangeKey } from './keys.ts'
 import { replyMessage } from './messages.ts'
 import { cancelByToken, startObserve } from './notifications.ts'
-import { sampleAt } from './observation.ts'
 import { noValue, readContext, reply, replyFormat } from './outcome.ts'
 import type { Outcome } from './outcome.ts'
 import { applyWrite } from './writes.ts'
@@ -121,7 +120,7 @@ function execute (d: Lwm2mDevice, o: ObjectEntry, path: Lwm2mPath): Outcome {
   if (entry.def.id === 5605) {
     const { sensors } = d.driver
     const slot = sensors.slotOf(o.def.id, path.instanceId!)
-    sensors.valueAt(d.index, slot, sampleAt(d.driver.ctx.now(), d.t0, d.driver.periodMs))
+    sensors.valueAt(d.index, slot, d.sampleAt(d.driver.ctx.now()))
     sensors.resetMinMax(d.index, slot)
     return reply(Code.CHANGED)
   }
