@@ -34,7 +34,26 @@ export interface ConsumeOptions {
    * this long before subscribing. Default 30000 ms.
    */
   waitForTopicsMs?: number
+  /**
+   * Called with every record, one at a time and in offset order per partition. While the promise it returns is
+   * pending, that partition's consumption waits (backpressure: a full write buffer pauses the consumer).
+   */
   onRecord (record: IncomingRecord): Promise<void> | void
+  /**
+   * Optional: called after each fetched batch of a partition has been handed to onRecord, with the partition's
+   * high watermark as the broker reported it with the batch and the records still behind it (consumer lag).
+   * Batches come only when records do: an idle, caught-up partition reports nothing new (its lag stays 0).
+   */
+  onBatchEnd? (position: PartitionPosition): void
+}
+
+export interface PartitionPosition {
+  topic: string
+  partition: number
+  /** Offset the next record written to the partition will get, when the batch was fetched. */
+  highWatermark: number
+  /** Records at or after the next offset to consume and before the high watermark. */
+  lag: number
 }
 
 export interface KafkaConsumer {

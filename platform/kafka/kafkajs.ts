@@ -1,5 +1,5 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
-import type { Admin, Consumer, Producer } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs'
 import { KafkaError } from '../../lib/errors.ts'
 import { sleep } from '../../lib/time.ts'
 import type {
@@ -53,12 +53,22 @@ export class KafkaJsClient implements KafkaClient {
 
   async topicOffsets (topic: string): Promise<Array<{ partition: number, low: number, high: number }>> {
     const admin = await this.#adminClient()
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic)
-      return offsets.map(o => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
-    } catch (err) {
-      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return []
-      throw new KafkaError(`offsets of ${topic} failed: ${(err as Error).message}`, { cause: err })
+    // A broker that just started, or a topic just created, answers NOT_LEADER / LEADER_NOT_AVAILABLE for a moment
+    // (its metadata is catching up); KafkaJS's admin does not retry those for fetchTopicOffsets.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic)
+        return offsets.map(o => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+      } catch (err) {
+        const e = err as { type?: string, originalError?: { type?: string } }
+        const type = e.type ?? e.originalError?.type
+        if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return []
+        if ((type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') && attempt < 10) {
+          await new Promise(resolve => setTimeout(resolve, 100 * (attempt + 1)))
+          continue
+        }
+        throw new KafkaError(`offsets of ${topic} failed: ${(err as Error).message}`, { cause: err })
+      }
     }
   }
 
@@ -84,20 +94,15 @@ export class KafkaJsClient implements KafkaClient {
     await wrap('connect consumer', () => consumer.connect())
     this.#open.add(consumer)
     await wrap('subscribe', () => consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false }))
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        const record: IncomingRecord = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: normaliseHeaders(message.headers),
-          timestamp: Number(message.timestamp),
-        }
-        await options.onRecord(record)
-      },
-    })
+    if (options.onBatchEnd !== undefined) {
+      await consumer.run({ eachBatchAutoResolve: false, eachBatch: payload => eachBatch(payload, options) })
+    } else {
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          await options.onRecord(incoming(topic, partition, message))
+        },
+      })
+    }
     return {
       close: async () => {
         this.#open.delete(consumer)
@@ -154,6 +159,41 @@ export class KafkaJsClient implements KafkaClient {
     }
     return this.#admin
   }
+}
+
+function incoming (topic: string, partition: number, message: KafkaMessage): IncomingRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: normaliseHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  }
+}
+
+/** Heartbeat at least every this many records of a long batch (KafkaJS throttles the real heartbeats itself). */
+const HEARTBEAT_EVERY = 1000
+
+/**
+ * Batch-wise consumption, for callers that want the lag (onBatchEnd). Offsets are resolved record by record, so a
+ * consumer stopped or rebalanced in the middle of a batch commits only what onRecord has seen (KafkaJS issue 18).
+ */
+async function eachBatch (payload: EachBatchPayload, options: ConsumeOptions): Promise<void> {
+  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
+  const { topic, partition } = batch
+  let next = Number(batch.firstOffset() ?? 0)
+  let n = 0
+  for (const message of batch.messages) {
+    if (!isRunning() || isStale()) break
+    await options.onRecord(incoming(topic, partition, message))
+    resolveOffset(message.offset)
+    next = Number(message.offset) + 1
+    if (++n % HEARTBEAT_EVERY === 0) await heartbeat()
+  }
+  const highWatermark = Number(batch.highWatermark)
+  options.onBatchEnd?.({ topic, partition, highWatermark, lag: Math.max(0, highWatermark - next) })
 }
 
 function normaliseHeaders (headers: Record<string, unknown> | undefined): Record<string, Buffer | undefined> {

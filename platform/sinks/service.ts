@@ -1,0 +1,40 @@
+// The sink consumer as a service of a run: `fleetlab sink` in its own process or container, started through the
+// Runtime (platform/runtime/types.ts) so the monitors see its CPU and memory and the autoscaler can scale it.
+// It finds its runner through the channel environment (lib/channel.ts CHANNEL_ENV, ChannelServer.envFor).
+import { join } from 'node:path'
+import { projectRoot } from '../../lib/home.ts'
+import type { ServiceSpec } from '../runtime/types.ts'
+
+export const SINK_SERVICE = 'sink'
+
+export interface SinkServiceOptions {
+  platform: string
+  /** The run's (or platform's) folder; <dir>/sink/ is the working directory and holds the logs. */
+  dir: string
+  /** The channel environment of the unit (ChannelServer.envFor(unit)). */
+  env: Record<string, string>
+  /** Replica number: only names the log file; Runtime.start(spec, replica) decides which replica starts. */
+  replica?: number
+  /** Folders the sink writes besides <dir>/sink (the NDJSON output's folder), read-write in containers. */
+  writablePaths?: readonly string[]
+  /** Node executable (absolute). Default: this process's. */
+  node?: string
+}
+
+export function sinkServiceSpec (o: SinkServiceOptions): ServiceSpec {
+  const home = join(o.dir, SINK_SERVICE)
+  return {
+    platform: o.platform,
+    service: SINK_SERVICE,
+    // tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project.
+    command: [o.node ?? process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'cli', 'bin.js'), 'sink'],
+    env: o.env,
+    cwd: home,
+    writablePaths: [home, ...(o.writablePaths ?? [])],
+    readonlyPaths: [projectRoot],
+    ports: {},
+    logFile: join(home, o.replica === undefined ? 'sink-{replica}.log' : `sink-${o.replica}.log`),
+    // Stopping commits the group's offsets and flushes the file.
+    stopTimeoutMs: 15_000,
+  }
+}
