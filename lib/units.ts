@@ -36,3 +36,13 @@ export function parseCount (text: string, min = 0, max = Number.MAX_SAFE_INTEGER
 export function formatRate (perSecond: number): string {
   return perSecond >= 1 || perSecond === 0 ? `${Number(perSecond.toFixed(2))}/s` : `1 per ${Number((1 / perSecond).toFixed(2))} s`
 }
+
+const PERCENT = /^([0-9]+(?:\.[0-9]+)?)\s*(%)?$/
+
+/** A fraction: "80%" -> 0.8, "0.1%" -> 0.001, a bare number is already a fraction ("0.001"); undefined for bad input. */
+export function parsePercent (text: string): number | undefined {
+  const m = PERCENT.exec(text.trim())
+  if (m === null) return undefined
+  const v = m[2] === undefined ? Number(m[1]) : Number(m[1]) / 100
+  return Number.isFinite(v) ? v : undefined
+}

@@ -1,0 +1,146 @@
+// The parts every kind of experiment shares: fleet, platform, sink, drain and thresholds, with the defaults that let a
+// tiny file work (DESIGN.md: an embedded platform, an LWM2M fleet, the NDJSON file sink).
+import { isAbsolute, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import type { FleetConfig, PlatformChoice, Threshold } from '../contracts.ts'
+import { parseGeneratorSpec } from '../../simulator/generators.ts'
+import type { GeneratorSpec } from '../../simulator/generators.ts'
+import { sensorObjectIds } from '../../simulator/lwm2m/options.ts'
+import { parseThresholds } from '../thresholds.ts'
+import { count, duration, rate, strictObject } from './fields.ts'
+
+/** Where relative file names in an experiment (replay CSVs, csv generators) are resolved: the experiment file's folder. */
+export interface ParseContext {
+  readonly baseDir: string
+  readonly readFile: (absolutePath: string) => string
+}
+
+export function defaultContext (baseDir = process.cwd()): ParseContext {
+  return { baseDir, readFile: file => readFileSync(file, 'utf8') }
+}
+
+export function resolveIn (ctx: ParseContext, file: string): string {
+  return isAbsolute(file) ? file : resolve(ctx.baseDir, file)
+}
+
+const FORMATS = { 'senml-json': 110, 'senml-cbor': 112 } as const
+
+const port = count(1, 65535, 'a port')
+
+function bootstrap (): z.ZodEffects<z.ZodType<string | string[]>, string[], string | string[]> {
+  return z.custom<string | string[]>(() => true).transform((v, ctx) => {
+    const list = typeof v === 'string' ? v.split(',').map(s => s.trim()).filter(s => s !== '') : v
+    if (!Array.isArray(list) || list.length === 0 || !list.every(s => typeof s === 'string' && /^[^\s:]+:\d{1,5}$/.test(s))) {
+      ctx.addIssue({ code: 'custom', message: 'expected host:port brokers, a list or a comma-separated string such as "10.0.0.5:9092"' })
+      return z.NEVER
+    }
+    return list
+  })
+}
+
+const lwm2mAddress = z.custom<string | { host: string, port: number }>(() => true).transform((v, ctx) => {
+  if (typeof v === 'string') {
+    const m = /^coap:\/\/([^:/[\]]+)(?::(\d{1,5}))?\/?$/.exec(v.trim())
+    if (m !== null && Number(m[2] ?? 5683) >= 1 && Number(m[2] ?? 5683) <= 65535) return { host: m[1]!, port: Number(m[2] ?? 5683) }
+  } else if (typeof v === 'object' && v !== null && typeof v.host === 'string' && v.host !== '' &&
+    Number.isInteger(v.port) && v.port >= 1 && v.port <= 65535 && Object.keys(v).every(k => k === 'host' || k === 'port')) {
+    return { host: v.host, port: v.port }
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected the LWM2M server as coap://host:port or { host, port }' })
+  return z.NEVER
+})
+
+export const platformSchema = strictObject({
+  runtime: z.enum(['auto', 'docker', 'process']).default('auto'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected up to 40 lower-case letters, digits and -').optional(),
+  external: strictObject({
+    edgeBootstrap: bootstrap(),
+    cloudBootstrap: bootstrap(),
+    lwm2m: lwm2mAddress,
+    gateway: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a gateway id of letters, digits, _ and -'),
+  }).optional(),
+  edgePort: port.optional(),
+  cloudPort: port.optional(),
+  lwm2mPort: port.optional(),
+}).default({}).transform((p): PlatformChoice => stripUndefined(p))
+
+const objectEntry = strictObject({
+  objectId: z.custom<number>(() => true).transform((v, ctx) => {
+    if (typeof v !== 'number' || !(sensorObjectIds as readonly number[]).includes(v)) {
+      ctx.addIssue({ code: 'custom', message: `expected an IPSO sensor object: ${sensorObjectIds.join(', ')}` })
+      return z.NEVER
+    }
+    return v
+  }),
+  instances: count(1, 16, 'instances').default(1),
+})
+
+/** The fleet; `generators` (object id -> generator spec text, as in `fleetlab devices --generator`) needs the context for csv files. */
+export function fleetSchema (ctx: ParseContext): z.ZodType<FleetConfig, z.ZodTypeDef, unknown> {
+  return strictObject({
+    protocol: z.literal('lwm2m').default('lwm2m'),
+    maxDevicesPerGateway: count(1, 100_000, 'devices per gateway').default(5000),
+    placement: z.enum(['fill-first', 'spread']).default('fill-first'),
+    registrationRate: rate({ positive: true, what: 'registrations per second per gateway such as 1000/s' }).default('1000/s'),
+    lifetime: duration({ min: 1000, wholeSeconds: true }).default('300s'),
+    format: z.enum(['senml-cbor', 'senml-json']).default('senml-cbor'),
+    objects: z.array(objectEntry).min(1, 'expected at least one sensor object').default([{ objectId: 3303, instances: 1 }]),
+    generators: z.record(z.string(), z.string()).optional(),
+    confirmable: z.boolean().default(false),
+    endpointPrefix: z.string().regex(/^[A-Za-z0-9._:@-]{0,48}$/, 'expected up to 48 letters, digits and . _ : @ -').default('dev-'),
+  }).default({}).transform((f, zctx): FleetConfig => {
+    const ids = f.objects.map(o => o.objectId)
+    ids.forEach((id, i) => { if (ids.indexOf(id) !== i) zctx.addIssue({ code: 'custom', message: `object ${id} is listed twice`, path: ['objects', i] }) })
+    let generators: Partial<Record<number, GeneratorSpec>> | undefined
+    if (f.generators !== undefined) {
+      generators = {}
+      for (const [key, text] of Object.entries(f.generators)) {
+        const objectId = Number(key)
+        if (!ids.includes(objectId)) {
+          zctx.addIssue({ code: 'custom', message: `not one of the fleet's objects (${ids.join(', ')}); add it to fleet.objects`, path: ['generators', key] })
+          continue
+        }
+        const parsed = parseGeneratorSpec(text, file => ctx.readFile(resolveIn(ctx, file)))
+        for (const p of parsed.problems) zctx.addIssue({ code: 'custom', message: p, path: ['generators', key] })
+        if (parsed.spec !== undefined) generators[objectId] = parsed.spec
+      }
+    }
+    return {
+      protocol: f.protocol,
+      maxDevicesPerGateway: f.maxDevicesPerGateway,
+      placement: f.placement,
+      registrationRate: f.registrationRate,
+      lifetimeS: f.lifetime / 1000,
+      format: FORMATS[f.format],
+      objects: f.objects,
+      ...(generators !== undefined ? { generators } : {}),
+      confirmable: f.confirmable,
+      endpointPrefix: f.endpointPrefix,
+    }
+  })
+}
+
+export const thresholdsSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}).transform((input, ctx): Threshold[] => {
+  const { thresholds, problems } = parseThresholds(input)
+  for (const p of problems) ctx.addIssue({ code: 'custom', message: p.message, path: [p.metric] })
+  return thresholds
+})
+
+/** The fields besides `workload` that every kind has. */
+export function commonShape (ctx: ParseContext) {
+  return {
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected up to 64 letters, digits and . _ - (it names the run folder)').optional(),
+    description: z.string().max(2000).optional(),
+    seed: count(0, 0xffffffff, 'a seed').optional(),
+    platform: platformSchema,
+    fleet: fleetSchema(ctx),
+    drain: duration({ max: 3_600_000 }).default('15s'),
+    sink: strictObject({ kind: z.literal('file').default('file') }).default({}),
+    thresholds: thresholdsSchema,
+  }
+}
+
+function stripUndefined<T extends object> (o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
