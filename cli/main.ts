@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { Command, CommanderError } from 'commander'
-import { projectRoot } from '../lib/home.ts'
 import { processContext } from './context.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit-codes.ts'
 import { platformCommand } from './platform.ts'
 import { lwm2mCommand } from './lwm2m.ts'
 import { devicesCommand } from './devices.ts'
+import { compareCommand } from './compare.ts'
+import { reportCommand } from './report.ts'
+import { runCommand } from './run.ts'
+import { sinkCommand } from './sink.ts'
+import { gatewayCommand } from './gateway.ts'
 
-export function version (): string {
-  return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version
-}
+export { version } from './version.ts'
+import { version } from './version.ts'
 
 export function buildProgram (ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('fleetlab')
@@ -27,10 +28,18 @@ Environment:
   DOCKER_HOST     Docker engine to use for --runtime docker (default /var/run/docker.sock)
 
 Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setup missing,
-  5 runtime unavailable, 6 service failed or unhealthy, 7 timeout, 8 platform state, 9 Kafka error, 130 interrupted.`)
+  5 runtime unavailable, 6 service failed or unhealthy (or a run incomplete), 7 timeout, 8 platform state,
+  9 Kafka error, 10-12 malformed LWM2M/CoAP/Avro input, 13 results folder missing or of another version,
+  99 a run crossed a threshold, 130 interrupted.`)
+  program.addCommand(runCommand(ctx, setExit))
   program.addCommand(platformCommand(ctx, setExit))
   program.addCommand(lwm2mCommand(ctx))
   program.addCommand(devicesCommand(ctx, setExit))
+  program.addCommand(compareCommand(ctx, setExit))
+  program.addCommand(reportCommand(ctx, setExit))
+  // units the runner starts, not for people: hidden from the command list, each with its own --help
+  program.addCommand(gatewayCommand(ctx, setExit), { hidden: true })
+  program.addCommand(sinkCommand(ctx, setExit), { hidden: true })
   // every level, so a usage error in `platform up` exits 2 like one at the top
   const configure = (c: Command): void => {
     c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })

@@ -89,7 +89,7 @@ export interface WorkloadPoint {
 
 /** What the runner measured in one second, for adaptive workloads (capacity) and the stop rule. */
 export interface ObservedSecond {
-  /** Seconds since the workload started (the second that just ended). */
+  /** The end of the second described, in seconds since the workload started: it covers (tS - 1, tS]. */
   readonly tS: number
   readonly devicesTarget: number
   readonly devicesActive: number

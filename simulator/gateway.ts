@@ -19,6 +19,9 @@ import { Fleet } from './fleet.ts'
 import { gatewayNumber, gatewayPlacement } from './gateway-placement.ts'
 import { sensorObjectIds } from './lwm2m/options.ts'
 
+/** Joins of at least this many devices at once are reported as registration storms. */
+const STORM_MIN = 50
+
 /** The unit's end of the control channel (ChannelClient satisfies it). */
 export interface GatewayChannel {
   send (message: UnitMessage): void
@@ -100,6 +103,8 @@ export class Gateway {
   #ticker: NodeJS.Timeout | undefined
   #aligner: NodeJS.Timeout | undefined
   #stopped: Promise<{ clean: number, unclean: number }> | undefined
+  /** A registration storm is under way (its end gets an event line). */
+  #storm = false
 
   /** Builds the fleet (no device runs until a target comes); throws InvalidConfigError when it cannot. */
   constructor (config: GatewayConfig, ctx: GatewayContext) {
@@ -128,6 +133,8 @@ export class Gateway {
     })
     events.on('histogram', (name: string, ms: number) => this.recorder.histogram(name, ms))
     events.on('joined', (devices: number, ms: number) => {
+      if (!this.#storm) return
+      this.#storm = false
       const c = this.fleet.counts
       this.event('registration-storm-finished', `${devices} devices joined in ${(ms / 1000).toFixed(2)} s: ${c.registered} of ${c.target} registered, ` +
         `${c.registrationFailures} failed attempts so far`)
@@ -154,7 +161,9 @@ export class Gateway {
     const before = this.fleet.counts.active
     this.fleet.setRate(ratePerDevice)
     this.fleet.setTarget(n, { surge })
-    if (n > before) {
+    // A ramp adds a device or two per tick: only a jump of STORM_MIN devices or a surge is a storm worth a line.
+    if (n - before >= STORM_MIN || (surge && n > before)) {
+      this.#storm = true
       this.event('registration-storm-started', `${n - before} devices joining ${surge ? 'at once (surge)' : `at ${this.config.registrationRate}/s`}, target ${n}`)
     }
     this.#gauges()

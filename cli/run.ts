@@ -1,0 +1,93 @@
+// `fleetlab run <experiment>`: loads and validates the experiment file (every problem at once, exit 2, nothing
+// started), runs it (progress once a second on stderr), writes results/runs/<run-id>/ and prints the end-of-run
+// summary on stdout. Exit codes: 0 done and every threshold held, 99 a threshold was crossed, 6 the run failed
+// (incomplete), 130 Ctrl-C (partial results written, platform stopped unless --keep-platform).
+import { resolve } from 'node:path'
+import { Command, Option } from 'commander'
+import { parseCount } from '../lib/units.ts'
+import { InvalidConfigError } from '../lib/errors.ts'
+import { parseRuntimeKind } from '../platform/runtime/index.ts'
+import type { RuntimeKind } from '../platform/runtime/index.ts'
+import { loadExperiment } from '../experiments/loader.ts'
+import { runExperiment } from '../experiments/runner.ts'
+import type { CliContext } from './context.ts'
+import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes } from './exit-codes.ts'
+import { version } from './version.ts'
+
+interface RunFlags {
+  runtime?: RuntimeKind
+  keepPlatform?: boolean
+  seed?: string
+  resultsDir?: string
+  json?: boolean
+}
+
+export function runCommand (ctx: CliContext, setExit: (code: number) => void): Command {
+  return new Command('run')
+    .description('run an experiment file (.ts, .json or .yaml): platform, fleet, workload, results')
+    .argument('<experiment>', 'the experiment file, e.g. experiments/examples/quickstart.ts')
+    .addOption(new Option('--runtime <kind>', 'docker or process for the platform, gateways and sink (overrides the file; default: docker when an engine answers, else process)').argParser(parseRuntimeKind))
+    .option('--keep-platform', 'leave the embedded platform running after the run (stop it with fleetlab platform down --name <name>)')
+    .option('--seed <n>', 'seed of every random choice (overrides the file); the seed used is printed and kept in run.json')
+    .option('--results-dir <dir>', 'where run folders go', 'results/runs')
+    .option('--json', 'print the summary row as JSON on stdout instead of the text summary')
+    .addHelpText('after', `
+The run goes through the experiment's lifecycle: configure -> platform up (or connect to an external one) ->
+fleet setup (virtual gateways and the sink consumer) -> monitors start -> workload -> drain -> reconcile -> cleanup.
+Devices send on a schedule (open model): latency is measured from the intended send time, end to end from the
+device to the cloud sink, and every notification is accounted for: sent = delivered + lost, duplicates counted.
+
+Results go to <results-dir>/<run-id>/: run.json, timeseries.csv (one row per second), events.csv, summary.csv,
+histograms.json and sink.ndjson; docs/results.md explains every column. Compare runs with fleetlab compare,
+plot one with fleetlab report.
+
+Exit codes: 0 done and every threshold held, 2 invalid experiment file (every problem named, nothing started),
+3 port in use, 4 setup missing, 5 runtime unavailable, 6 the run failed (results marked incomplete),
+99 a threshold was crossed, 130 Ctrl-C (partial results written and marked incomplete).
+
+Examples:
+  fleetlab run experiments/examples/quickstart.ts
+  fleetlab run experiments/examples/burst.ts --runtime docker --seed 42
+  fleetlab run experiments/examples/step.yaml --keep-platform`)
+    .action(async (file: string, flags: RunFlags) => {
+      let seed: number | undefined
+      if (flags.seed !== undefined) {
+        seed = parseCount(flags.seed, 0, 0xffffffff)
+        if (seed === undefined) throw new InvalidConfigError([`--seed: expected a whole number 0-4294967295, got ${JSON.stringify(flags.seed)}`])
+      }
+      const loaded = await loadExperiment(resolve(file))
+      const abort = new AbortController()
+      let signals = 0
+      const onSignal = (): void => {
+        signals++
+        if (signals === 1) {
+          ctx.stderr('\nstopping: draining, writing partial results and stopping the platform (Ctrl-C again to leave at once)')
+          abort.abort()
+        } else {
+          ctx.stderr('leaving at once: services may still run; fleetlab platform down --name <name> stops them')
+          process.exit(EXIT_INTERRUPTED)
+        }
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+      try {
+        const outcome = await runExperiment(loaded.experiment, {
+          file: loaded.file,
+          ...(flags.runtime !== undefined ? { runtime: flags.runtime } : {}),
+          keepPlatform: flags.keepPlatform === true,
+          ...(seed !== undefined ? { seed } : {}),
+          runsDir: resolve(flags.resultsDir ?? 'results/runs'),
+          progress: line => ctx.stderr(line),
+          signal: abort.signal,
+          version: version(),
+        })
+        ctx.stdout(flags.json === true ? JSON.stringify(outcome.summary, null, 2) : outcome.summaryText)
+        if (abort.signal.aborted) setExit(EXIT_INTERRUPTED)
+        else if (!outcome.meta.complete) setExit(exitCodes.FLEETLAB_SERVICE_FAILED)
+        else if ((outcome.summary.thresholds_failed ?? 0) > 0) setExit(EXIT_THRESHOLDS)
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    })
+}

@@ -1,0 +1,366 @@
+// The run session (experiments/contracts.ts RunSession): what an Experiment's lifecycle hooks drive. It owns the
+// platform (started or connected), the units (gateways, sink), the monitors and the second-by-second recording.
+// Every step records what it did in events.csv; the runner (runner.ts) calls the hooks in order and writes results.
+import { join } from 'node:path'
+import { InterruptedError } from '../../lib/errors.ts'
+import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
+import { secondOf } from '../../lib/metrics/window.ts'
+import { findFreePortPair, udpPortFree } from '../../platform/ports.ts'
+import { platformDown, platformUp } from '../../platform/platform.ts'
+import { resolvePlatformConfig } from '../../platform/config.ts'
+import { createKafkaClient } from '../../platform/kafka/index.ts'
+import type { KafkaClient } from '../../platform/kafka/client.ts'
+import type { Runtime } from '../../platform/runtime/types.ts'
+import { platformDir } from '../../lib/home.ts'
+import { ServiceMonitor, TopicMonitor, topicRecords } from '../../control/monitors.ts'
+import { gatewayServiceSpec } from '../../simulator/gateway-service.ts'
+import { gatewaysNeeded, placeDevices } from '../../simulator/gateway-placement.ts'
+import { sinkServiceSpec } from '../../platform/sinks/service.ts'
+import type { RunWriter } from '../../results/run-folder.ts'
+import type { ExperimentConfig, GatewayReport, ObservedSecond, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
+import { metric, SecondAssembler } from './seconds.ts'
+import type { AssembledSecond } from './seconds.ts'
+import { Units } from './units.ts'
+
+const TICK_MS = 100
+const FINISH_TIMEOUT_MS = 40_000
+
+export interface SessionOptions {
+  readonly runId: string
+  readonly runDir: string
+  readonly config: ExperimentConfig
+  readonly seed: number
+  readonly home: string
+  readonly runtime: Runtime
+  readonly writer: RunWriter
+  readonly signal: AbortSignal
+  readonly keepPlatform: boolean
+  /** Devices at the workload's peak (sizes the gateways). */
+  readonly peakDevices: number
+  readonly progress: (line: string) => void
+  /** Epoch ms of the run's start: t_s = 0 in every file. */
+  readonly startMs: number
+}
+
+export interface SessionOutcome {
+  gateways: GatewayReport[]
+  sink: SinkReport | undefined
+  edgeRecords: number
+  cloudRecords: number
+  workloadResult: Record<string, unknown> | undefined
+  /** Rows of the seconds written (for the summary). */
+  rows: AssembledSecond[]
+  failures: string[]
+}
+
+export class Session implements RunSession {
+  readonly runId: string
+  readonly runDir: string
+  readonly config: ExperimentConfig
+  readonly seed: number
+  readonly signal: AbortSignal
+  readonly assembler: SecondAssembler
+  readonly recorder = new MetricsRecorder()
+  readonly outcome: SessionOutcome = { gateways: [], sink: undefined, edgeRecords: 0, cloudRecords: 0, workloadResult: undefined, rows: [], failures: [] }
+  readonly #o: SessionOptions
+  platformName: string
+  #platformStarted = false
+  #edge: KafkaClient | undefined
+  #cloud: KafkaClient | undefined
+  #lwm2m: { host: string, port: number } | undefined
+  /** The observations topic of the LWM2M server's gateway id, at the edge and (mirrored, same name) in the cloud. */
+  #observations = /^$/
+  #units: Units | undefined
+  #gatewayNames: string[] = []
+  #sinkName = 'sink-0'
+  #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor } | undefined
+  #edge0 = 0
+  #cloud0 = 0
+  #ticker: NodeJS.Timeout | undefined
+  #point: WorkloadPoint | undefined
+  #workload: Workload | undefined
+  #workloadStartMs = 0
+  #drained = false
+  #finished = false
+  #recordingStopped = false
+
+  constructor (o: SessionOptions, services: readonly string[]) {
+    this.#o = o
+    this.runId = o.runId
+    this.runDir = o.runDir
+    this.config = o.config
+    this.seed = o.seed
+    this.signal = o.signal
+    this.platformName = o.config.platform.name ?? `exp-${o.runId.slice(-4)}`
+    this.assembler = new SecondAssembler(secondOf(o.startMs), services)
+  }
+
+  get gatewayCount (): number {
+    return this.#gatewayNames.length
+  }
+
+  event (kind: string, source: string, detail: string, atMs = Date.now()): void {
+    this.#o.writer.event({ t_s: Math.round((atMs - this.#o.startMs) / 100) / 10, kind, source, detail })
+  }
+
+  #checkpoint (): void {
+    if (this.signal.aborted) throw new InterruptedError()
+  }
+
+  async platformUp (): Promise<void> {
+    this.#checkpoint()
+    const ext = this.config.platform.external
+    if (ext !== undefined) {
+      this.#edge = createKafkaClient({ bootstrap: ext.edgeBootstrap, clientId: `fleetlab-run-${this.runId}` })
+      this.#cloud = createKafkaClient({ bootstrap: ext.cloudBootstrap, clientId: `fleetlab-run-${this.runId}` })
+      await Promise.all([this.#edge.describeCluster(), this.#cloud.describeCluster()])
+      this.#lwm2m = ext.lwm2m
+      this.#observations = observationsTopic(ext.gateway)
+      this.event('platform', 'runner', `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}`)
+      return
+    }
+    const p = this.config.platform
+    const edgePort = p.edgePort ?? await findFreePortPair(29100, 400)
+    const cloudPort = p.cloudPort ?? await findFreePortPair(39100, 400)
+    let lwm2mPort = p.lwm2mPort
+    for (let port = 5700; lwm2mPort === undefined && port < 6700; port++) if (await udpPortFree(port)) lwm2mPort = port
+    const config = resolvePlatformConfig({}, { name: this.platformName, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
+    this.#o.progress(`platform ${this.platformName} (${this.#o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${config.lwm2m.port}`)
+    this.#platformStarted = true
+    const up = await platformUp({ home: this.#o.home, runtime: this.#o.runtime, progress: this.#o.progress, signal: this.signal }, config)
+    this.event('platform', 'runner', `${this.platformName} healthy in ${(up.healthyMs / 1000).toFixed(1)} s (${up.steps.map(s => `${s.service} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`)
+    this.#edge = createKafkaClient({ bootstrap: [`${config.host}:${edgePort}`], clientId: `fleetlab-run-${this.runId}` })
+    this.#cloud = createKafkaClient({ bootstrap: [`${config.host}:${cloudPort}`], clientId: `fleetlab-run-${this.runId}` })
+    this.#lwm2m = { host: config.host, port: config.lwm2m.port }
+    this.#observations = observationsTopic(config.lwm2m.gateway)
+    // The sink subscribes by pattern, which only sees topics that exist: create the mirrored topic up front
+    // (MirrorMaker 2 with the identity policy then writes into it).
+    await this.#cloud.createTopics([{ name: `iot.${config.lwm2m.gateway}.observations`, partitions: 1 }])
+  }
+
+  async fleetSetup (): Promise<void> {
+    this.#checkpoint()
+    if (this.#lwm2m === undefined || this.#cloud === undefined) throw new Error('fleetSetup needs the platform: platformUp first')
+    const f = this.config.fleet
+    this.#units = await Units.open(this.#o.runtime, {
+      windows: (_unit, windows) => { for (const w of windows) this.assembler.add(w) },
+      event: (unit, atMs, kind, detail) => this.event(kind, unit, detail, atMs),
+      failed: (unit, reason) => {
+        if (this.#finished) return
+        this.outcome.failures.push(`${unit}: ${reason}`)
+        this.event('error', unit, reason)
+        this.#o.progress(`error: ${unit}: ${reason}`)
+      },
+    })
+    const dir = platformDir(this.#o.home, this.platformName)
+    const t0 = Date.now()
+    await this.#units.start(this.#sinkName, 0, env => sinkServiceSpec({ platform: this.platformName, dir, env, replica: 0, writablePaths: [this.runDir] }), {
+      bootstrap: this.#cloud.bootstrap,
+      topicPattern: this.#observations.source,
+      groupId: `fleetlab-sink-${this.runId}`,
+      outFile: join(this.runDir, 'sink.ndjson'),
+    })
+    const gateways = gatewaysNeeded(Math.max(1, this.#o.peakDevices), f.maxDevicesPerGateway)
+    this.#gatewayNames = Array.from({ length: gateways }, (_, i) => `gateway-${i}`)
+    const first = this.#workload?.at(0)
+    await Promise.all(this.#gatewayNames.map(async (name, i) => {
+      await this.#units!.start(name, i, env => gatewayServiceSpec({ platform: this.platformName, index: i, dir, env }), {
+        gateway: name,
+        maxDevices: f.maxDevicesPerGateway,
+        firstIndex: i * f.maxDevicesPerGateway,
+        endpointPrefix: f.endpointPrefix,
+        totalDevices: gateways * f.maxDevicesPerGateway,
+        driver: {
+          server: this.#lwm2m!,
+          lifetimeS: f.lifetimeS,
+          ratePerS: first?.ratePerDevice ?? 0,
+          format: f.format,
+          objects: f.objects,
+          ...(f.generators !== undefined ? { generators: f.generators } : {}),
+          confirmable: f.confirmable,
+          trace: true,
+          capacity: f.maxDevicesPerGateway,
+        },
+        placement: { firstAddress: '127.0.0.1', perAddress: 10_000 },
+        registrationRate: f.registrationRate,
+        seed: this.seed,
+      })
+    }))
+    this.event('fleet', 'runner', `${gateways} gateway${gateways === 1 ? '' : 's'} (up to ${f.maxDevicesPerGateway} devices each, ${f.placement}) and the sink ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  }
+
+  async monitorsStart (): Promise<void> {
+    this.#checkpoint()
+    if (this.#edge === undefined || this.#cloud === undefined) throw new Error('monitorsStart needs the platform: platformUp first')
+    ;[this.#edge0, this.#cloud0] = await Promise.all([topicRecords(this.#edge, this.#observations), topicRecords(this.#cloud, this.#observations)])
+    this.#monitors = {
+      services: new ServiceMonitor(this.#o.runtime, this.platformName, this.recorder),
+      edge: new TopicMonitor(this.#edge, this.#observations, this.recorder, metric.edgeIn),
+      cloud: new TopicMonitor(this.#cloud, this.#observations, this.recorder, metric.cloudIn),
+    }
+    for (const m of Object.values(this.#monitors)) m.start()
+    this.#ticker = setInterval(() => this.#tick(), 1000)
+  }
+
+  /** Makes the workload known before fleetSetup (its first point sets the gateways' starting rate). */
+  prepare (workload: Workload): void {
+    this.#workload = workload
+  }
+
+  async runWorkload (workload: Workload): Promise<void> {
+    this.#checkpoint()
+    this.#workload = workload
+    const f = this.config.fleet
+    this.#workloadStartMs = Date.now()
+    const limit = workload.durationMs ?? Infinity
+    let phase = ''
+    while (!this.signal.aborted) {
+      const t = Date.now() - this.#workloadStartMs
+      if (t >= limit || workload.done?.() === true) break
+      const point = workload.at(t)
+      this.#point = point
+      if (point.phase !== phase) {
+        phase = point.phase
+        this.assembler.phase(secondOf(Date.now()), phase)
+        this.event('phase', 'workload', `${phase}: ${point.devices} devices at ${point.ratePerDevice}/s each (${round(point.devices * point.ratePerDevice)}/s)${point.surge === true ? ', surge' : ''}`)
+      }
+      const counts = placeDevices(point.devices, { maxPerGateway: f.maxDevicesPerGateway, policy: f.placement, gateways: this.#gatewayNames.length })
+      this.#gatewayNames.forEach((name, i) => this.#units?.target(name, counts[i] ?? 0, point.ratePerDevice, point.surge === true))
+      this.#recordTargets()
+      await sleepOrAbort(TICK_MS, this.signal)
+    }
+    this.outcome.workloadResult = workload.result?.()
+    if (this.signal.aborted) this.event('interrupted', 'runner', `Ctrl-C at ${((Date.now() - this.#workloadStartMs) / 1000).toFixed(1)} s into the workload`)
+  }
+
+  async drain (): Promise<void> {
+    if (this.#drained || this.#units === undefined) return
+    this.#drained = true
+    const limitMs = this.signal.aborted ? Math.min(5000, this.config.drainMs) : this.config.drainMs
+    const t0 = Date.now()
+    this.assembler.phase(secondOf(t0), 'drain')
+    const devices = this.#point?.devices ?? 0
+    this.#point = { phase: 'drain', devices, ratePerDevice: 0 }
+    const f = this.config.fleet
+    const counts = placeDevices(devices, { maxPerGateway: f.maxDevicesPerGateway, policy: f.placement, gateways: this.#gatewayNames.length })
+    this.#gatewayNames.forEach((name, i) => this.#units?.target(name, counts[i] ?? 0, 0))
+    this.event('phase', 'workload', `drain: sending stopped, waiting up to ${limitMs / 1000} s for in-flight notifications`)
+    // Caught up when the edge, cloud and sink counts agree and stayed so for a second.
+    let stableSince: number | undefined
+    let last = ''
+    while (Date.now() - t0 < limitMs) {
+      await new Promise(resolve => setTimeout(resolve, 500))
+      const [edge, cloud] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0])
+      const read = this.assembler.total(metric.sinkRecords)
+      const key = `${edge - this.#edge0}/${cloud - this.#cloud0}/${read}`
+      const agreed = edge - this.#edge0 === cloud - this.#cloud0 && cloud - this.#cloud0 === read
+      if (agreed && key === last) stableSince ??= Date.now()
+      else stableSince = undefined
+      last = key
+      if (stableSince !== undefined && Date.now() - stableSince >= 1000 && Date.now() - t0 >= 2000) break
+    }
+    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.split('/')[0]}, cloud ${last.split('/')[1]}, sink read ${last.split('/')[2]}`)
+    // Gateways first (their reports say what was sent), then the sink (what arrived).
+    this.#finished = true
+    const gw = await this.#units.finish(this.#gatewayNames, FINISH_TIMEOUT_MS)
+    this.outcome.gateways = this.#units.gatewayReports(gw)
+    for (const name of this.#gatewayNames) if (gw.get(name) === undefined) this.outcome.failures.push(`${name}: no report (its sends are not counted)`)
+    const sink = await this.#units.finish([this.#sinkName], FINISH_TIMEOUT_MS)
+    this.outcome.sink = this.#units.sinkReport(sink)
+    if (this.outcome.sink === undefined) this.outcome.failures.push(`${this.#sinkName}: no report (deliveries are not counted)`)
+    this.outcome.edgeRecords = (this.#monitors?.edge.total ?? this.#edge0) - this.#edge0
+    this.outcome.cloudRecords = (this.#monitors?.cloud.total ?? this.#cloud0) - this.#cloud0
+  }
+
+  async reconcile (): Promise<void> {
+    // the reconciliation itself is pure (reconcile.ts); the runner computes it from `outcome` once recording stopped
+    await this.stopRecording()
+  }
+
+  /** Stops the monitors and the per-second rows, writing every second still pending. Idempotent. */
+  async stopRecording (): Promise<void> {
+    clearInterval(this.#ticker)
+    this.#ticker = undefined
+    if (this.#monitors !== undefined) await Promise.all(Object.values(this.#monitors).map(m => m.stop()))
+    if (!this.#recordingStopped) this.#flushRows(true)
+    this.#recordingStopped = true
+  }
+
+  async cleanup (): Promise<void> {
+    await this.stopRecording()
+    await this.#units?.stopAll()
+    await this.#units?.close()
+    await Promise.all([this.#edge?.close(), this.#cloud?.close()].map(p => p?.catch(() => {})))
+    if (this.#platformStarted) {
+      if (this.#o.keepPlatform) {
+        this.#o.progress(`platform ${this.platformName} kept (--keep-platform): stop it with fleetlab platform down --name ${this.platformName}`)
+      } else {
+        this.#o.progress(`stopping platform ${this.platformName}`)
+        await platformDown({ home: this.#o.home, runtime: this.#o.runtime, progress: () => {} }, this.platformName)
+      }
+    } else if (this.config.platform.external !== undefined) {
+      await this.#o.runtime.sweep(this.platformName).catch(() => 0)
+    }
+  }
+
+  #recordTargets (): void {
+    const p = this.#point
+    if (p === undefined) return
+    this.recorder.gauge(metric.devicesTarget, p.devices, 'last')
+    this.recorder.gauge(metric.rateTarget, p.devices * p.ratePerDevice, 'last')
+  }
+
+  #tick (): void {
+    this.#recordTargets()
+    for (const w of this.recorder.drain()) this.assembler.add(w)
+    this.#flushRows(false)
+  }
+
+  #flushRows (all: boolean): void {
+    if (all) for (const w of this.recorder.drain(Infinity)) this.assembler.add(w)
+    for (const s of this.assembler.take(secondOf(Date.now()), all)) {
+      this.#o.writer.second(s.row)
+      this.outcome.rows.push(s)
+      const r = s.row
+      this.#o.progress(`[${String(r.t_s).padStart(4)}s] ${r.phase.padEnd(9)} devices ${r.devices_active ?? '-'}/${r.devices_target ?? '-'}` +
+        `  sent ${r.sent}/s (target ${r.rate_target ?? '-'})  delivered ${r.delivered}/s  e2e p99 ${r.e2e_p99_ms ?? '-'} ms` +
+        `  lag ${r.consumer_lag ?? '-'}  errors ${r.errors}`)
+      const w = this.#workload
+      if (w?.observe !== undefined && r.phase !== 'setup' && r.phase !== 'drain' && s.second * 1000 >= this.#workloadStartMs) {
+        const cpuPercent: Record<string, number> = {}
+        for (const [svc, v] of Object.entries(r.services)) if (v.cpuPct !== null) cpuPercent[svc] = v.cpuPct
+        const observed: ObservedSecond = {
+          // the end of this second, in workload time (contracts: second tS covers (tS - 1, tS])
+          tS: ((s.second + 1) * 1000 - this.#workloadStartMs) / 1000,
+          devicesTarget: r.devices_target ?? 0,
+          devicesActive: r.devices_active ?? 0,
+          rateTarget: r.rate_target ?? 0,
+          sent: r.sent ?? 0,
+          delivered: r.delivered ?? 0,
+          e2eP99Ms: r.e2e_p99_ms ?? undefined,
+          consumerLag: r.consumer_lag ?? undefined,
+          cpuPercent,
+        }
+        w.observe(observed)
+      }
+    }
+  }
+}
+
+/** Only the server's own topic: the platform's health probes use iot.fleetlab-probe.* and are not observations. */
+function observationsTopic (gateway: string): RegExp {
+  return new RegExp(`^iot\\.${gateway.replace(/[^A-Za-z0-9_-]/g, '')}\\.observations$`)
+}
+
+function round (v: number): number {
+  return Math.round(v * 100) / 100
+}
+
+async function sleepOrAbort (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, ms)
+    function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,176 @@
+// The runner: one experiment, start to finish (DESIGN.md "One experiment, as data flowing through the lab").
+// The Experiment's hooks run in order: configure -> platform up -> fleet setup -> monitors start -> workload ->
+// drain -> reconcile -> cleanup. Whatever happens (an error, Ctrl-C), the steps that free resources still run, the
+// results written so far stay, and run.json says whether the run is complete and why not.
+import { execFileSync } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { cpus, hostname, release, totalmem, type } from 'node:os'
+import { join, relative } from 'node:path'
+import { isFleetlabError } from '../lib/errors.ts'
+import { fleetlabHome, kafkaVersion, projectRoot } from '../lib/home.ts'
+import { randomSeed } from '../lib/random.ts'
+import { openRuntime } from '../platform/runtime/index.ts'
+import type { RuntimeKind } from '../platform/runtime/types.ts'
+import { newRunId, RunWriter } from '../results/run-folder.ts'
+import type { RunMeta, SummaryRow } from '../results/run-folder.ts'
+import { formatRunSummary } from '../results/summary-print.ts'
+import type { Experiment } from './experiment.ts'
+import { evaluateThresholds } from './thresholds.ts'
+import { reconcile } from './run/reconcile.ts'
+import { Session } from './run/session.ts'
+import { runMetrics, summaryRow } from './run/summary.ts'
+import type { Workload } from './contracts.ts'
+
+export interface RunOptions {
+  /** The experiment file, for run.json. */
+  readonly file: string
+  /** Overrides the experiment's platform.runtime. */
+  readonly runtime?: RuntimeKind
+  readonly keepPlatform?: boolean
+  /** Overrides the experiment's seed. */
+  readonly seed?: number
+  /** Default <project>/results/runs. */
+  readonly runsDir?: string
+  readonly home?: string
+  readonly progress: (line: string) => void
+  readonly signal: AbortSignal
+  /** fleetlab version, for run.json. */
+  readonly version: string
+}
+
+export interface RunOutcome {
+  readonly meta: RunMeta
+  readonly summary: SummaryRow
+  readonly runDir: string
+  readonly summaryText: string
+}
+
+/** Services in the timeseries columns, in order. */
+const SERVICES = ['edge-kafka', 'cloud-kafka', 'mirror', 'lwm2m-server', 'gateway', 'sink', 'runner']
+const SETTLE_SAMPLE_MS = 250
+
+/** The workload's peak device count (an adaptive workload has none fixed: its configured maximum). */
+export function peakDevices (workload: Workload, config: { workload: unknown }): number {
+  if (workload.durationMs === undefined) {
+    const w = config.workload as { maxDevices?: number }
+    return w.maxDevices ?? workload.at(0).devices
+  }
+  let peak = 0
+  for (let t = 0; t <= workload.durationMs; t += SETTLE_SAMPLE_MS) peak = Math.max(peak, workload.at(t).devices)
+  return Math.max(peak, workload.at(Math.max(0, workload.durationMs - 1)).devices)
+}
+
+export async function runExperiment (experiment: Experiment, options: RunOptions): Promise<RunOutcome> {
+  const config = experiment.config
+  const startMs = Date.now()
+  const runId = newRunId(config.name, new Date(startMs))
+  const runDir = join(options.runsDir ?? join(projectRoot, 'results', 'runs'), runId)
+  await mkdir(runDir, { recursive: true })
+  const seed = options.seed ?? config.seed ?? randomSeed()
+  const home = options.home ?? fleetlabHome()
+  const wanted = options.runtime ?? (config.platform.runtime === 'auto' ? undefined : config.platform.runtime)
+  const runtime = await openRuntime(home, wanted)
+  const meta: RunMeta = {
+    formatVersion: 1,
+    runId,
+    experiment: { file: relative(projectRoot, options.file).startsWith('..') ? options.file : relative(projectRoot, options.file), kind: config.kind, name: config.name, ...(config.description !== undefined ? { description: config.description } : {}), config: JSON.parse(JSON.stringify(config)) as Record<string, unknown> },
+    seed,
+    versions: { fleetlab: options.version, node: process.version, kafka: kafkaVersion },
+    git: gitInfo(),
+    machine: { hostname: hostname(), os: `${type()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem() },
+    runtime: runtime.kind,
+    platform: { name: '', external: config.platform.external !== undefined },
+    startedAt: new Date(startMs).toISOString(),
+    endedAt: null,
+    complete: false,
+    thresholds: [],
+  }
+  const services = config.platform.external !== undefined ? SERVICES.slice(4) : SERVICES
+  const writer = await RunWriter.create(runDir, meta, services)
+  const workload = experiment.createWorkload()
+  const session = new Session({
+    runId, runDir, config, seed, home, runtime, writer, signal: options.signal, keepPlatform: options.keepPlatform === true,
+    peakDevices: peakDevices(workload, config), progress: options.progress, startMs,
+  }, services)
+  session.prepare(workload)
+  meta.platform.name = session.platformName
+  options.progress(`run ${runId}: ${config.kind} experiment '${config.name}', seed ${seed}, results in ${relative(process.cwd(), runDir) || runDir}`)
+  session.event('run', 'runner', `start: ${config.kind} '${config.name}', seed ${seed}, runtime ${runtime.kind}`)
+
+  let failure: string | undefined
+  const step = async (name: string, hook: () => Promise<void>): Promise<boolean> => {
+    if (failure !== undefined) return false
+    if (options.signal.aborted) { failure = 'interrupted (Ctrl-C)'; return false }
+    try {
+      await hook()
+      return true
+    } catch (e) {
+      failure = options.signal.aborted ? 'interrupted (Ctrl-C)' : `${name} failed: ${isFleetlabError(e) ? e.message : (e as Error).stack ?? String(e)}`
+      session.event('error', 'runner', failure.split('\n')[0]!)
+      return false
+    }
+  }
+  let summary: SummaryRow | undefined
+  try {
+    await step('configure', async () => { await experiment.configure(session) })
+    await step('platform up', async () => { await experiment.platformUp(session) })
+    await step('fleet setup', async () => { await experiment.fleetSetup(session) })
+    await step('monitors start', async () => { await experiment.monitorsStart(session) })
+    await step('workload', async () => { await experiment.workload(session) })
+    if (options.signal.aborted && failure === undefined) failure = 'interrupted (Ctrl-C)'
+    // drain and reconcile run even after a failure: the partial results are worth having
+    try { await experiment.drain(session) } catch (e) { session.event('error', 'runner', `drain failed: ${(e as Error).message}`) }
+    try { await experiment.reconcile(session) } catch (e) { session.event('error', 'runner', `reconcile failed: ${(e as Error).message}`) }
+    if (session.outcome.failures.length > 0 && failure === undefined) failure = session.outcome.failures.join('; ')
+    summary = await finishResults(session, meta, writer, startMs, failure)
+  } finally {
+    try {
+      await experiment.cleanup(session)
+    } catch (e) {
+      options.progress(`cleanup failed: ${(e as Error).message}; run fleetlab platform down --name ${session.platformName}`)
+    }
+    await runtime.close().catch(() => {})
+  }
+  return { meta, summary, runDir, summaryText: formatRunSummary(meta, summary, { runDir }) }
+}
+
+async function finishResults (session: Session, meta: RunMeta, writer: RunWriter, startMs: number, failure: string | undefined): Promise<SummaryRow> {
+  await session.stopRecording()
+  const o = session.outcome
+  const reconciliation = reconcile(o.gateways, o.sink ?? { devices: {}, records: 0, untraced: 0, undecodable: 0 }, { edgeRecords: o.edgeRecords, cloudRecords: o.cloudRecords })
+  session.event('reconcile', 'runner', `sent ${reconciliation.sent} = delivered ${reconciliation.delivered} + lost ${reconciliation.lost} ` +
+    `(not in edge ${reconciliation.lostNotInEdge}, not mirrored ${reconciliation.lostNotMirrored}, not consumed ${reconciliation.lostNotConsumed}); duplicates ${reconciliation.duplicates}` +
+    (reconciliation.unexpected > 0 ? `; ${reconciliation.unexpected} unexpected at the sink` : ''))
+  for (const e of reconciliation.examples) session.event('loss', 'runner', `${e.endpoint}: sent ${e.sent}, delivered ${e.delivered}`)
+  const endMs = Date.now()
+  const input = {
+    runId: meta.runId, experiment: meta.experiment.name, kind: meta.experiment.kind, complete: failure === undefined,
+    durationS: (endMs - startMs) / 1000, rows: o.rows, assembler: session.assembler, reconciliation,
+  }
+  const metrics = runMetrics(input)
+  const thresholds = evaluateThresholds(session.config.thresholds, metrics)
+  const passed = thresholds.filter(t => t.passed).length
+  const summary = summaryRow(input, metrics, { passed, failed: thresholds.length - passed })
+  const runner = o.rows.map(s => s.row.services.runner).filter(v => v !== undefined)
+  const cpu = runner.map(v => v.cpuPct).filter((v): v is number => v !== null)
+  const mem = runner.map(v => v.memMb).filter((v): v is number => v !== null)
+  meta.endedAt = new Date(endMs).toISOString()
+  meta.complete = failure === undefined
+  if (failure !== undefined) meta.incompleteReason = failure
+  meta.thresholds = thresholds
+  if (o.workloadResult !== undefined) meta.result = o.workloadResult
+  if (cpu.length > 0) meta.overhead = { runnerCpuPct: Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length * 100) / 100, runnerMemMb: Math.max(...mem) }
+  session.event('run', 'runner', failure === undefined ? 'complete' : `incomplete: ${failure.split('\n')[0]}`)
+  await writer.finish(meta, summary, session.assembler.histogramsJSON())
+  return summary
+}
+
+function gitInfo (): { commit: string, dirty: boolean } | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    return { commit, dirty: status.trim() !== '' }
+  } catch {
+    return null
+  }
+}

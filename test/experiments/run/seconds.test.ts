@@ -1,0 +1,54 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { MetricsRecorder } from '../../../lib/metrics/recorder.ts'
+import { metric, SecondAssembler } from '../../../experiments/run/seconds.ts'
+
+function recorderAt (ms: { now: number }): MetricsRecorder {
+  return new MetricsRecorder({ now: () => ms.now })
+}
+
+test('windows of several units merge into one row per second, written after the grace', () => {
+  const clock = { now: 100_000 }
+  const a = recorderAt(clock)
+  const b = recorderAt(clock)
+  const asm = new SecondAssembler(100, ['gateway', 'runner'])
+  asm.phase(100, 'ramp')
+  a.counter(metric.sent, 30); b.counter(metric.sent, 20)
+  a.histogram(metric.e2e, 10); b.histogram(metric.e2e, 30)
+  a.gauge(metric.devicesActive, 3, 'sum'); b.gauge(metric.devicesActive, 2, 'sum')
+  a.counter('errors.coap.timeout', 1)
+  a.gauge('service.gateway.cpu_pct', 12.5, 'max')
+  clock.now = 101_000
+  for (const w of [...a.drain(), ...b.drain()]) asm.add(w.toJSON())
+  assert.deepEqual(asm.take(101), [], 'not yet: a unit may still send second 100')
+  const [s] = asm.take(102)
+  assert.ok(s !== undefined)
+  assert.equal(s.row.t_s, 0)
+  assert.equal(s.row.phase, 'ramp')
+  assert.equal(s.row.sent, 50)
+  assert.equal(s.row.devices_active, 5)
+  assert.equal(s.row.errors, 1)
+  assert.equal(s.row.e2e_max_ms, 30)
+  assert.ok(Math.abs(s.row.e2e_p50_ms! - 10) < 0.05)
+  assert.deepEqual(s.row.services.gateway, { cpuPct: 12.5, memMb: null })
+  assert.equal(s.row.delivered, 0)
+  assert.equal(s.row.consumer_lag, null)
+})
+
+test('a window that comes after its row was written still counts in the run totals', () => {
+  const clock = { now: 200_000 }
+  const a = recorderAt(clock)
+  const asm = new SecondAssembler(200, [])
+  a.counter(metric.sent, 5)
+  a.histogram(metric.e2e, 4)
+  clock.now = 201_000
+  for (const w of a.drain()) asm.add(w)
+  assert.equal(asm.take(210).length, 1)
+  const late = recorderAt({ now: 200_500 })
+  late.counter(metric.sent, 7)
+  late.histogram(metric.e2e, 8)
+  for (const w of late.drain(Infinity)) asm.add(w)
+  assert.equal(asm.take(210, true).length, 0)
+  assert.equal(asm.total(metric.sent), 12)
+  assert.equal(asm.histogram(metric.e2e)!.count, 2)
+})
