@@ -1,4 +1,4 @@
-// The foundation's figures, measured the same way by `npm run quickstart` and `npm run bench:platform`:
+// The foundation's figures, measured by `npm run bench:platform`:
 // time from `platform up` to all healthy, idle memory of the whole platform, mirror latency at a fixed
 // rate (open model) and mirror throughput.
 import { fleetlabHome } from '../../lib/home.ts'

@@ -1,18 +1,17 @@
-// Rough throughput of the file sink (not a test; belongs in scripts/bench/ once the lead moves it):
-//   node --import tsx test/platform/sinks/throughput.ts [records=200000]
+// `npm run bench:sink [-- records]`: throughput of the file sink (default 200,000 records).
 // Starts one Kafka broker (no mirror, no LWM2M server), produces traced observation records like the bridge's,
 // then times the FileSink reading them all from the beginning into an NDJSON file.
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fleetlabHome, platformDir } from '../../../lib/home.ts'
-import { MetricsRecorder } from '../../../lib/metrics/recorder.ts'
-import { bootstrapOf, defaultPlatformConfig } from '../../../platform/config.ts'
-import { createKafkaClient } from '../../../platform/kafka/index.ts'
-import { platformDown, platformUp } from '../../../platform/platform.ts'
-import { openRuntime } from '../../../platform/runtime/index.ts'
-import { FileSink } from '../../../platform/sinks/file-sink.ts'
-import { freePortPair, uniqueName } from '../../helpers.ts'
-import { observationRecord } from './helpers.ts'
+import { fleetlabHome, platformDir } from '../../lib/home.ts'
+import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
+import { bootstrapOf, defaultPlatformConfig } from '../../platform/config.ts'
+import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { platformDown, platformUp } from '../../platform/platform.ts'
+import { openRuntime } from '../../platform/runtime/index.ts'
+import { FileSink } from '../../platform/sinks/file-sink.ts'
+import { freePortPair, uniqueName } from '../../test/helpers.ts'
+import { observationRecord } from '../../test/platform/sinks/helpers.ts'
 
 const total = Number(process.argv[2] ?? 200_000)
 const devices = 1000
