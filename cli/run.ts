@@ -5,13 +5,13 @@
 import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { parseCount } from '../lib/units.ts'
-import { InvalidConfigError } from '../lib/errors.ts'
+import { InvalidConfigError, isFleetlabError } from '../lib/errors.ts'
 import { parseRuntimeKind } from '../platform/runtime/index.ts'
 import type { RuntimeKind } from '../platform/runtime/index.ts'
 import { loadExperiment } from '../experiments/loader.ts'
 import { runExperiment } from '../experiments/runner.ts'
 import type { CliContext } from './context.ts'
-import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes } from './exit-codes.ts'
+import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes, reportError } from './exit-codes.ts'
 import { version } from './version.ts'
 
 interface RunFlags {
@@ -83,7 +83,12 @@ Examples:
         })
         ctx.stdout(flags.json === true ? JSON.stringify(outcome.summary, null, 2) : outcome.summaryText)
         if (abort.signal.aborted) setExit(EXIT_INTERRUPTED)
-        else if (!outcome.meta.complete) setExit(exitCodes.FLEETLAB_SERVICE_FAILED)
+        // an error with a code (a port in use, no Docker engine) keeps its exit code; the partial results are written
+        else if (outcome.error !== undefined && isFleetlabError(outcome.error)) setExit(reportError(outcome.error, ctx.stderr))
+        else if (!outcome.meta.complete) {
+          ctx.stderr(`error: the run is incomplete: ${outcome.meta.incompleteReason ?? 'see events.csv'}`)
+          setExit(exitCodes.FLEETLAB_SERVICE_FAILED)
+        }
         else if ((outcome.summary.thresholds_failed ?? 0) > 0) setExit(EXIT_THRESHOLDS)
       } finally {
         process.off('SIGINT', onSignal)

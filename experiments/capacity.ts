@@ -13,6 +13,10 @@
 // - lag slope: least squares slope of the consumer lag, records/s; 'auto' limit: 5 % of the offered rate, at least 10/s;
 // - cpu: the mean percent of one core of the named service;
 // - registered: mean active / target devices.
+// After a plateau that broke, the pipeline holds a backlog (queued datagrams, the bridge's queue, mirror and consumer
+// lag) that would spill into the next plateau and fail it too. So a recovery stage comes first: the devices of the
+// next plateau join (or leave) but send nothing, until RECOVERY_QUIET_S measured seconds in a row deliver nothing
+// (the backlog has drained) or RECOVERY_MAX_MS passes; only then does the next plateau start, with its warmup.
 import type { ObservedSecond, Workload, WorkloadPoint } from './contracts.ts'
 import type { CapacityWorkloadConfig } from './schema.ts'
 
@@ -32,7 +36,14 @@ export interface PlateauResult {
   readonly lagSlope: number | null
   readonly cpu: number | null
   readonly registered: number | null
+  /** After a broken plateau: seconds until the backlog drained (null: not broken, or the search ended). */
+  recoveredInS?: number
+  /** The recovery ran out of time (RECOVERY_MAX_MS) with records still arriving. */
+  recoveryTimedOut?: boolean
 }
+
+const RECOVERY_QUIET_S = 2
+const RECOVERY_MAX_MS = 120_000
 
 export type CapacityStop = 'resolution' | 'maxDevices' | 'start-breaks' | 'maxPlateaus'
 
@@ -82,6 +93,8 @@ export class CapacitySearch implements Workload {
   #searched = 0
   #stopped: CapacityStop | null = null
   #lastAtMs = 0
+  /** The recovery stage before `pending` starts (after a broken plateau). */
+  #recovery: { readonly phase: string, readonly startMs: number, quiet: number, readonly pending: Omit<Plateau, 'startMs' | 'endMs' | 'measureFromMs'> } | null = null
 
   constructor (config: CapacityWorkloadConfig) {
     this.#c = config
@@ -96,12 +109,15 @@ export class CapacitySearch implements Workload {
 
   at (tMs: number): WorkloadPoint {
     if (tMs > this.#lastAtMs) this.#lastAtMs = tMs
+    const r = this.#recovery
+    if (r !== null && this.#stopped === null) return { phase: r.phase, devices: r.pending.devices, ratePerDevice: 0 }
     const p = this.#current
     return { phase: this.#stopped === null ? p.phase : 'done', devices: p.devices, ratePerDevice: this.#c.ratePerDevice }
   }
 
   observe (second: ObservedSecond): void {
     if (this.#stopped !== null) return
+    if (this.#recovery !== null) return this.#recover(second)
     const p = this.#current
     const fromS = second.tS - 1
     if (fromS * 1000 >= p.measureFromMs && second.tS * 1000 <= p.endMs) this.#measured.push(second)
@@ -154,9 +170,31 @@ export class CapacitySearch implements Workload {
       phase = `search-${++this.#searched}`
     }
     if (this.#results.length >= this.#c.maxPlateaus) return this.#stop('maxPlateaus')
-    // Plateaus start on whole seconds, when the runner has seen the end of the last one (it may ask at() a little late).
-    const startMs = Math.max(p.endMs, nowMs, Math.ceil(this.#lastAtMs / 1000) * 1000)
-    this.#current = this.#plateau(p.index + 1, phase, devices, startMs, !r.passed)
+    const next = { index: p.index + 1, phase, devices }
+    if (!r.passed) {
+      this.#recovery = { phase: `recover-${p.index + 1}`, startMs: this.#wholeSecond(p.endMs, nowMs), quiet: 0, pending: next }
+      return
+    }
+    this.#current = this.#plateau(next.index, next.phase, next.devices, this.#wholeSecond(p.endMs, nowMs), false)
+  }
+
+  /** Plateaus start on whole seconds, once the runner has seen the end of the last stage (it may ask at() late). */
+  #wholeSecond (endMs: number, nowMs: number): number {
+    return Math.max(endMs, nowMs, Math.ceil(this.#lastAtMs / 1000) * 1000)
+  }
+
+  #recover (second: ObservedSecond): void {
+    const r = this.#recovery!
+    // the first second after the rate went to 0 may still carry sends; count quiet seconds from the next one
+    if ((second.tS - 1) * 1000 < r.startMs + 1000) return
+    r.quiet = second.sent === 0 && second.delivered === 0 ? r.quiet + 1 : 0
+    const elapsedMs = second.tS * 1000 - r.startMs
+    if (r.quiet < RECOVERY_QUIET_S && elapsedMs < RECOVERY_MAX_MS) return
+    const broken = this.#results[this.#results.length - 1]!
+    broken.recoveredInS = elapsedMs / 1000
+    if (r.quiet < RECOVERY_QUIET_S) broken.recoveryTimedOut = true
+    this.#recovery = null
+    this.#current = this.#plateau(r.pending.index, r.pending.phase, r.pending.devices, this.#wholeSecond(second.tS * 1000, second.tS * 1000), true)
   }
 
   #stop (why: CapacityStop): void {

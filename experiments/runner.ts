@@ -43,6 +43,8 @@ export interface RunOutcome {
   readonly summary: SummaryRow
   readonly runDir: string
   readonly summaryText: string
+  /** The error that ended the run early, when one did (a Ctrl-C is not one). */
+  readonly error?: unknown
 }
 
 /** Services in the timeseries columns, in order. */
@@ -65,11 +67,12 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   const startMs = Date.now()
   const runId = newRunId(config.name, new Date(startMs))
   const runDir = join(options.runsDir ?? join(projectRoot, 'results', 'runs'), runId)
-  await mkdir(runDir, { recursive: true })
   const seed = options.seed ?? config.seed ?? randomSeed()
   const home = options.home ?? fleetlabHome()
   const wanted = options.runtime ?? (config.platform.runtime === 'auto' ? undefined : config.platform.runtime)
+  // before the run folder: a runtime that is not there (no Docker engine) leaves no empty run behind
   const runtime = await openRuntime(home, wanted)
+  await mkdir(runDir, { recursive: true })
   const meta: RunMeta = {
     formatVersion: 1,
     runId,
@@ -98,6 +101,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   session.event('run', 'runner', `start: ${config.kind} '${config.name}', seed ${seed}, runtime ${runtime.kind}`)
 
   let failure: string | undefined
+  let error: unknown
   const step = async (name: string, hook: () => Promise<void>): Promise<boolean> => {
     if (failure !== undefined) return false
     if (options.signal.aborted) { failure = 'interrupted (Ctrl-C)'; return false }
@@ -105,6 +109,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
       await hook()
       return true
     } catch (e) {
+      if (!options.signal.aborted) error = e
       failure = options.signal.aborted ? 'interrupted (Ctrl-C)' : `${name} failed: ${isFleetlabError(e) ? e.message : (e as Error).stack ?? String(e)}`
       session.event('error', 'runner', failure.split('\n')[0]!)
       return false
@@ -131,7 +136,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     }
     await runtime.close().catch(() => {})
   }
-  return { meta, summary, runDir, summaryText: formatRunSummary(meta, summary, { runDir }) }
+  return { meta, summary, runDir, summaryText: formatRunSummary(meta, summary, { runDir }), ...(error !== undefined ? { error } : {}) }
 }
 
 async function finishResults (session: Session, meta: RunMeta, writer: RunWriter, startMs: number, failure: string | undefined): Promise<SummaryRow> {

@@ -49,7 +49,12 @@ export function formatRunSummary (meta: RunMeta, summary: SummaryRow, options: {
   add('errors', fmtNumber(s.errors))
   add('duration', s.duration_s === null ? dash : `${s.duration_s.toFixed(1)} s`)
   if (meta.overhead !== undefined) add('lab overhead', `runner ${meta.overhead.runnerCpuPct.toFixed(1)} % CPU, ${meta.overhead.runnerMemMb.toFixed(0)} MB`)
-  if (meta.result !== undefined) add('result', Object.entries(meta.result).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', '))
+  const tables: string[] = []
+  if (meta.result !== undefined) {
+    const scalars = Object.entries(meta.result).filter(([, v]) => v === null || typeof v !== 'object')
+    add('result', scalars.map(([k, v]) => `${k} ${String(v)}`).join(', '))
+    for (const [k, v] of Object.entries(meta.result)) if (Array.isArray(v) && v.length > 0) tables.push('', k, ...resultTable(v))
+  }
 
   const width = Math.max(...lines.map(([l]) => l.length)) + 2
   const out = [
@@ -58,13 +63,32 @@ export function formatRunSummary (meta: RunMeta, summary: SummaryRow, options: {
     '',
     ...lines.map(([l, v]) => `  ${l.padEnd(width, '.')} ${v}`),
   ]
+  out.push(...tables)
   if (meta.thresholds.length > 0) {
     out.push('', 'thresholds')
-    const tw = Math.max(...meta.thresholds.map(t => `${t.metric} ${t.source}`.length)) + 2
+    const label = (t: { metric: string, source: string }): string => t.source.startsWith(t.metric) ? t.source : `${t.metric} ${t.source}`
+    const tw = Math.max(...meta.thresholds.map(t => label(t).length)) + 2
     for (const t of meta.thresholds) {
-      out.push(`  ${t.passed ? '✓' : '✗'} ${`${t.metric} ${t.source}`.padEnd(tw)} ${fmtThresholdValue(t.metric, t.value)}`)
+      out.push(`  ${t.passed ? '✓' : '✗'} ${label(t).padEnd(tw)} ${fmtThresholdValue(t.metric, t.value)}`)
     }
   }
   out.push('', ...(options.runDir === undefined ? [] : [`results  ${options.runDir}`]), `report   fleetlab report ${meta.runId}`)
   return out.join('\n')
+}
+
+/** An adaptive workload's list (capacity plateaus) as aligned rows: scalar fields as columns, lists joined. */
+function resultTable (items: unknown[]): string[] {
+  const rows = items.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null)
+  // lists (a plateau's reasons) are the widest cells: they go last
+  const keys = [...new Set(rows.flatMap(r => Object.keys(r)))].filter(k => k !== 'index')
+    .sort((a, b) => Number(rows.some(r => Array.isArray(r[a]))) - Number(rows.some(r => Array.isArray(r[b]))))
+  const cell = (v: unknown): string => {
+    if (v === undefined || v === null) return dash
+    if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)))
+    if (Array.isArray(v)) return v.length === 0 ? dash : v.map(String).join('; ')
+    return String(v)
+  }
+  const cells = [keys, ...rows.map(r => keys.map(k => cell(r[k])))]
+  const widths = keys.map((_, i) => Math.max(...cells.map(c => c[i]!.length)))
+  return cells.map(c => '  ' + c.map((v, i) => i === c.length - 1 ? v : v.padEnd(widths[i]!)).join('  '))
 }

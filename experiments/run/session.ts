@@ -214,7 +214,8 @@ export class Session implements RunSession {
     this.#workloadStartMs = Date.now()
     const limit = workload.durationMs ?? Infinity
     let phase = ''
-    while (!this.signal.aborted) {
+    // a unit that died makes the rest of the workload meaningless: stop early, the run is marked incomplete
+    while (!this.signal.aborted && this.outcome.failures.length === 0) {
       const t = Date.now() - this.#workloadStartMs
       if (t >= limit || workload.done?.() === true) break
       const point = workload.at(t)

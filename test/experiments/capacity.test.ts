@@ -163,3 +163,23 @@ test('least squares slope', () => {
   assert.equal(slope([[0, 1], [1, 3]]), null)
   assert.equal(slope([[1, 1], [1, 2], [1, 3]]), null)
 })
+
+test('after a broken plateau the backlog drains before the next plateau is measured', () => {
+  const s = search({ start: 100, maxDevices: 1000, stepDuration: '10s', warmup: '2s', slo: { 'e2e.p99': '<500ms' }, resolution: 0.3 })
+  // above 300 devices the system falls behind; once sending stops it needs 7 s to deliver its backlog
+  let backlogUntil = -1
+  const phases: string[] = []
+  drive(s, (devices, tS) => {
+    const phase = s.at((tS - 1) * 1000).phase
+    if (phases.at(-1) !== phase) phases.push(phase)
+    if (devices > 300 && !phase.startsWith('recover')) { backlogUntil = tS + 8; return { e2eP99Ms: 2000 } }
+    if (phase.startsWith('recover') && tS <= backlogUntil) return { delivered: 50 }
+    return {}
+  })
+  const r = s.result()
+  assert.ok(phases.some(p => p.startsWith('recover-')), phases.join(' '))
+  const broken = r.plateaus.find(p => !p.passed)!
+  assert.ok(broken.recoveredInS !== undefined && broken.recoveredInS >= 8, `recovered in ${broken.recoveredInS} s`)
+  assert.equal(broken.recoveryTimedOut, undefined)
+  assert.ok(r.largestSustainable !== null && r.largestSustainable <= 300 && r.firstBreaking! > 300)
+})
