@@ -7,6 +7,8 @@
 //   sampled in the background and the latest reading is recorded every second: a slow engine makes readings older,
 //   never the runner late.
 // - TopicMonitor: records appended to a set of topics (end offsets summed over partitions), as a per-second counter.
+// - UdpDropsMonitor: datagrams the kernel dropped at a local UDP socket (the LWM2M server's), per second.
+import { readFileSync } from 'node:fs'
 import type { Runtime, ServiceInstance } from '../platform/runtime/types.ts'
 import type { KafkaClient } from '../platform/kafka/client.ts'
 import type { MetricsRecorder } from '../lib/metrics/recorder.ts'
@@ -37,10 +39,15 @@ export class ServiceMonitor implements Monitor {
   #cpu0 = process.cpuUsage()
   #at0 = performance.now()
 
-  constructor (runtime: Runtime, platform: string, recorder: MetricsRecorder) {
+  readonly #onGone: (instance: ServiceInstance) => void
+  readonly #gone = new Set<string>()
+
+  /** `onGone`: an instance that ran is no longer listed, or its stats say it stopped (told once per instance). */
+  constructor (runtime: Runtime, platform: string, recorder: MetricsRecorder, onGone: (instance: ServiceInstance) => void = () => {}) {
     this.#runtime = runtime
     this.#platform = platform
     this.#recorder = recorder
+    this.#onGone = onGone
   }
 
   start (): void {
@@ -84,10 +91,22 @@ export class ServiceMonitor implements Monitor {
     if (!this.#listing) {
       this.#listing = true
       this.#runtime.list({ platform: this.#platform })
-        .then(list => { this.#instances = list; for (const inst of list) this.#sample(inst) })
+        .then(list => {
+          const listed = new Set(list.map(key))
+          for (const inst of this.#instances) if (!listed.has(key(inst))) this.#lost(inst)
+          this.#instances = list
+          for (const inst of list) this.#sample(inst)
+        })
         .catch(() => {})
         .finally(() => { this.#listing = false })
     }
+  }
+
+  #lost (inst: ServiceInstance): void {
+    const k = `${key(inst)}@${inst.id}`
+    if (this.#gone.has(k) || this.#timer === undefined) return
+    this.#gone.add(k)
+    this.#onGone(inst)
   }
 
   #sample (inst: ServiceInstance): void {
@@ -95,7 +114,10 @@ export class ServiceMonitor implements Monitor {
     if (this.#sampling.has(k) || this.#timer === undefined) return
     this.#sampling.add(k)
     this.#runtime.stats(inst)
-      .then(s => { this.#latest.set(k, s) })
+      .then(s => {
+        this.#latest.set(k, s)
+        if (!s.running) this.#lost(inst)
+      })
       .catch(() => {})
       .finally(() => this.#sampling.delete(k))
   }
@@ -157,5 +179,67 @@ export class TopicMonitor implements Monitor {
     clearInterval(this.#timer)
     this.#timer = undefined
     while (this.#busy) await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/**
+ * Datagrams the kernel dropped at the UDP sockets bound to local `port` (the `drops` column of /proc/net/udp and
+ * /proc/net/udp6: a full receive buffer), summed; undefined when /proc cannot tell (not Linux, another namespace).
+ */
+export function udpSocketDrops (port: number): number | undefined {
+  let found = false
+  let drops = 0
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string
+    try { text = readFileSync(file, 'utf8') } catch { continue }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f.length < 13) continue
+      const local = f[1]!
+      if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) !== port) continue
+      found = true
+      drops += Number(f[f.length - 1])
+    }
+  }
+  return found ? drops : undefined
+}
+
+/** Kernel drops at the LWM2M server's socket, as counter `name` per second (0 included, so a quiet second shows 0). */
+export class UdpDropsMonitor implements Monitor {
+  readonly #port: number
+  readonly #recorder: MetricsRecorder
+  readonly #name: string
+  #first: number | undefined
+  #last: number | undefined
+  #timer: NodeJS.Timeout | undefined
+
+  constructor (port: number, recorder: MetricsRecorder, name: string) {
+    this.#port = port
+    this.#recorder = recorder
+    this.#name = name
+  }
+
+  start (): void {
+    this.#first = this.#last = udpSocketDrops(this.#port)
+    this.#timer = setInterval(() => this.poll(), 1000)
+  }
+
+  /** Reads the counter now and records the drops since the last reading. */
+  poll (): void {
+    const now = udpSocketDrops(this.#port)
+    if (now === undefined) return
+    this.#first ??= now
+    this.#recorder.counter(this.#name, Math.max(0, now - (this.#last ?? now)))
+    this.#last = now
+  }
+
+  /** Drops since start (undefined when the socket was never seen). */
+  get total (): number | undefined {
+    return this.#last === undefined || this.#first === undefined ? undefined : this.#last - this.#first
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
   }
 }

@@ -72,6 +72,7 @@ export interface TimeseriesRow {
   sent_late: number | null
   lateness_p99_ms: number | null
   edge_in: number | null
+  udp_drops: number | null
   cloud_out: number | null
   delivered: number | null
   e2e_p50_ms: number | null
@@ -79,6 +80,7 @@ export interface TimeseriesRow {
   e2e_p99_ms: number | null
   e2e_max_ms: number | null
   consumer_lag: number | null
+  mirror_lag: number | null
   consumer_replicas: number | null
   errors: number | null
   /** Keyed by service name; a loaded row uses the column form (edge-kafka -> edge_kafka). */
@@ -88,8 +90,8 @@ export interface TimeseriesRow {
 export type TimeseriesNumberColumn = Exclude<keyof TimeseriesRow, 't_s' | 'phase' | 'services'>
 
 export const timeseriesNumberColumns = [
-  'devices_target', 'devices_active', 'rate_target', 'sent', 'sent_late', 'lateness_p99_ms', 'edge_in', 'cloud_out',
-  'delivered', 'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'e2e_max_ms', 'consumer_lag', 'consumer_replicas', 'errors',
+  'devices_target', 'devices_active', 'rate_target', 'sent', 'sent_late', 'lateness_p99_ms', 'edge_in', 'udp_drops', 'cloud_out',
+  'delivered', 'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'e2e_max_ms', 'consumer_lag', 'mirror_lag', 'consumer_replicas', 'errors',
 ] as const satisfies readonly TimeseriesNumberColumn[]
 
 /** The fixed columns, in file order; the per-service columns follow. */

@@ -25,6 +25,8 @@ export const metric = {
   duplicates: 'sink.duplicates',
   e2e: 'e2e.latency',
   lag: 'kafka.consumer.lag',
+  mirrorLag: 'kafka.mirror.lag',
+  udpDrops: 'lwm2m.udp.drops',
 } as const
 
 /** Histograms kept for the whole run (histograms.json). */
@@ -144,6 +146,7 @@ export class SecondAssembler {
       sent_late: counter(metric.late),
       lateness_p99_ms: pct(metric.lateness, 99),
       edge_in: counter(metric.edgeIn),
+      udp_drops: w.counters.get(metric.udpDrops) ?? null,
       cloud_out: counter(metric.sinkRecords),
       delivered: counter(metric.delivered),
       e2e_p50_ms: pct(metric.e2e, 50),
@@ -151,6 +154,7 @@ export class SecondAssembler {
       e2e_p99_ms: pct(metric.e2e, 99),
       e2e_max_ms: e2e === undefined || e2e.count === 0 ? null : round(e2e.max),
       consumer_lag: gauge(metric.lag),
+      mirror_lag: gauge(metric.mirrorLag),
       consumer_replicas: gauge(serviceMetric.replicas('sink')),
       errors,
       services,

@@ -12,7 +12,7 @@ import { createKafkaClient } from '../../platform/kafka/index.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import { platformDir } from '../../lib/home.ts'
-import { ServiceMonitor, TopicMonitor, topicRecords } from '../../control/monitors.ts'
+import { ServiceMonitor, TopicMonitor, topicRecords, UdpDropsMonitor } from '../../control/monitors.ts'
 import { gatewayServiceSpec } from '../../simulator/gateway-service.ts'
 import { gatewaysNeeded, placeDevices } from '../../simulator/gateway-placement.ts'
 import { sinkServiceSpec } from '../../platform/sinks/service.ts'
@@ -21,6 +21,7 @@ import type { ExperimentConfig, GatewayReport, ObservedSecond, RunSession, SinkR
 import { metric, SecondAssembler } from './seconds.ts'
 import type { AssembledSecond } from './seconds.ts'
 import { Units } from './units.ts'
+import { keepServiceLogs } from './logs.ts'
 
 const TICK_MS = 100
 const FINISH_TIMEOUT_MS = 40_000
@@ -48,6 +49,8 @@ export interface SessionOutcome {
   edgeRecords: number
   cloudRecords: number
   workloadResult: Record<string, unknown> | undefined
+  /** Datagrams the kernel dropped at the LWM2M server's socket during the run (embedded platform only). */
+  udpDrops?: number | undefined
   /** Rows of the seconds written (for the summary). */
   rows: AssembledSecond[]
   failures: string[]
@@ -74,6 +77,8 @@ export class Session implements RunSession {
   #gatewayNames: string[] = []
   #sinkName = 'sink-0'
   #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor } | undefined
+  /** Kernel drops at the embedded LWM2M server's socket (same host); none for an external server. */
+  #udpDrops: UdpDropsMonitor | undefined
   #edge0 = 0
   #cloud0 = 0
   #ticker: NodeJS.Timeout | undefined
@@ -194,11 +199,22 @@ export class Session implements RunSession {
     if (this.#edge === undefined || this.#cloud === undefined) throw new Error('monitorsStart needs the platform: platformUp first')
     ;[this.#edge0, this.#cloud0] = await Promise.all([topicRecords(this.#edge, this.#observations), topicRecords(this.#cloud, this.#observations)])
     this.#monitors = {
-      services: new ServiceMonitor(this.#o.runtime, this.platformName, this.recorder),
+      services: new ServiceMonitor(this.#o.runtime, this.platformName, this.recorder, inst => {
+        // units leave on their own once finished; a platform service never should during a run
+        if (this.#finished) return
+        const reason = `${inst.service}${inst.service === 'gateway' ? ` ${inst.replica}` : ''} (${inst.id}) stopped during the run; its log is kept in logs/`
+        this.outcome.failures.push(reason)
+        this.event('error', 'runner', reason)
+        this.#o.progress(`error: ${reason}`)
+      }),
       edge: new TopicMonitor(this.#edge, this.#observations, this.recorder, metric.edgeIn),
       cloud: new TopicMonitor(this.#cloud, this.#observations, this.recorder, metric.cloudIn),
     }
     for (const m of Object.values(this.#monitors)) m.start()
+    if (this.#platformStarted && this.#lwm2m !== undefined) {
+      this.#udpDrops = new UdpDropsMonitor(this.#lwm2m.port, this.recorder, metric.udpDrops)
+      this.#udpDrops.start()
+    }
     this.#ticker = setInterval(() => this.#tick(), 1000)
   }
 
@@ -283,6 +299,9 @@ export class Session implements RunSession {
     clearInterval(this.#ticker)
     this.#ticker = undefined
     if (this.#monitors !== undefined) await Promise.all(Object.values(this.#monitors).map(m => m.stop()))
+    this.#udpDrops?.poll()
+    await this.#udpDrops?.stop()
+    this.outcome.udpDrops = this.#udpDrops?.total
     if (!this.#recordingStopped) this.#flushRows(true)
     this.#recordingStopped = true
   }
@@ -292,6 +311,9 @@ export class Session implements RunSession {
     await this.#units?.stopAll()
     await this.#units?.close()
     await Promise.all([this.#edge?.close(), this.#cloud?.close()].map(p => p?.catch(() => {})))
+    // the platform's folder also holds the units' logs, in external mode too
+    const kept = await keepServiceLogs(platformDir(this.#o.home, this.platformName), this.runDir).catch(() => 0)
+    if (kept > 0) this.#o.progress(`service logs kept in ${join(this.runDir, 'logs')}`)
     if (this.#platformStarted) {
       if (this.#o.keepPlatform) {
         this.#o.progress(`platform ${this.platformName} kept (--keep-platform): stop it with fleetlab platform down --name ${this.platformName}`)
@@ -313,6 +335,8 @@ export class Session implements RunSession {
 
   #tick (): void {
     this.#recordTargets()
+    const m = this.#monitors
+    if (m !== undefined) this.recorder.gauge(metric.mirrorLag, Math.max(0, m.edge.total - m.cloud.total), 'max')
     for (const w of this.recorder.drain()) this.assembler.add(w)
     this.#flushRows(false)
   }
