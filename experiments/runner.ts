@@ -145,7 +145,8 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   const reconciliation = reconcile(o.gateways, o.sink ?? { devices: {}, records: 0, untraced: 0, undecodable: 0 }, { edgeRecords: o.edgeRecords, cloudRecords: o.cloudRecords })
   session.event('reconcile', 'runner', `sent ${reconciliation.sent} = delivered ${reconciliation.delivered} + lost ${reconciliation.lost} ` +
     `(not in edge ${reconciliation.lostNotInEdge}, not mirrored ${reconciliation.lostNotMirrored}, not consumed ${reconciliation.lostNotConsumed}); duplicates ${reconciliation.duplicates}` +
-    (reconciliation.unexpected > 0 ? `; ${reconciliation.unexpected} unexpected at the sink` : ''))
+    (reconciliation.unexpected > 0 ? `; ${reconciliation.unexpected} unexpected at the sink` : '') +
+    (o.udpDrops !== undefined && o.udpDrops > 0 ? `; the kernel dropped ${o.udpDrops} datagrams at the LWM2M server's socket (receive buffer full)` : ''))
   for (const e of reconciliation.examples) session.event('loss', 'runner', `${e.endpoint}: sent ${e.sent}, delivered ${e.delivered}`)
   const endMs = Date.now()
   const input = {
