@@ -58,11 +58,11 @@ Examples:
       const loaded = await loadExperiment(resolve(file))
       const abort = new AbortController()
       let signals = 0
-      const onSignal = (): void => {
+      const onSignal = (signal: NodeJS.Signals): void => {
         signals++
         if (signals === 1) {
-          ctx.stderr('\nstopping: draining, writing partial results and stopping the platform (Ctrl-C again to leave at once)')
-          abort.abort()
+          ctx.stderr(`\nstopping (${signal}): draining, writing partial results and stopping the platform (Ctrl-C again to leave at once)`)
+          abort.abort(signal)
         } else {
           ctx.stderr('leaving at once: services may still run; fleetlab platform down --name <name> stops them')
           process.exit(EXIT_INTERRUPTED)

@@ -127,12 +127,15 @@ function key (inst: ServiceInstance): string {
   return `${inst.service}#${inst.replica}`
 }
 
-/** Sum of end offsets of the topics matching `pattern`; topics that do not exist count 0. */
-export async function topicRecords (kafka: KafkaClient, pattern: RegExp): Promise<number> {
-  const topics = (await kafka.listTopics()).filter(t => pattern.test(t))
-  const offsets = await Promise.all(topics.map(t => kafka.topicOffsets(t)))
+/** Sum of end offsets of the topics matching `pattern` (or of `topics` when given); missing topics count 0. */
+export async function topicRecords (kafka: KafkaClient, pattern: RegExp, topics?: readonly string[]): Promise<number> {
+  const names = topics ?? (await kafka.listTopics()).filter(t => pattern.test(t))
+  const offsets = await Promise.all(names.map(t => kafka.topicOffsets(t)))
   return offsets.flat().reduce((sum, p) => sum + p.high, 0)
 }
+
+/** How often TopicMonitor lists the cluster's topics anew (the offsets themselves are read every second). */
+const TOPIC_LIST_MS = 10_000
 
 /** Records appended to the matching topics, as counter `name` per second. */
 export class TopicMonitor implements Monitor {
@@ -143,6 +146,8 @@ export class TopicMonitor implements Monitor {
   #last: number | undefined
   #timer: NodeJS.Timeout | undefined
   #busy = false
+  #topics: string[] | undefined
+  #listedAt = 0
   /** Records in the topics at the last successful poll. */
   total = 0
 
@@ -163,7 +168,11 @@ export class TopicMonitor implements Monitor {
     if (this.#busy) return this.total
     this.#busy = true
     try {
-      const total = await topicRecords(this.#kafka, this.#pattern)
+      if (this.#topics === undefined || Date.now() - this.#listedAt > TOPIC_LIST_MS) {
+        this.#topics = (await this.#kafka.listTopics()).filter(t => this.#pattern.test(t))
+        this.#listedAt = Date.now()
+      }
+      const total = await topicRecords(this.#kafka, this.#pattern, this.#topics)
       if (this.#last !== undefined && total > this.#last) this.#recorder.counter(this.#name, total - this.#last)
       this.#last = total
       this.total = total
@@ -204,7 +213,26 @@ export function udpSocketDrops (port: number): number | undefined {
   return found ? drops : undefined
 }
 
-/** Kernel drops at the LWM2M server's socket, as counter `name` per second (0 included, so a quiet second shows 0). */
+/**
+ * Datagrams the kernel dropped on this host because a UDP receive buffer was full (/proc/net/snmp Udp RcvbufErrors);
+ * undefined when unreadable. A small file, unlike /proc/net/udp, which lists every device socket of a fleet.
+ */
+export function udpHostDrops (): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'))
+    const names = lines[0]!.split(/\s+/)
+    const value = Number(lines[1]!.split(/\s+/)[names.indexOf('RcvbufErrors')])
+    return Number.isFinite(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Kernel UDP drops, as counter `name` per second (0 included, so a quiet second shows 0): host-wide from
+ * /proc/net/snmp each second (cheap; on a loopback lab the LWM2M server's socket is where they happen), and exactly
+ * at the server's socket (`port`, from /proc/net/udp) for the run's total, read at start and at stop only.
+ */
 export class UdpDropsMonitor implements Monitor {
   readonly #port: number
   readonly #recorder: MetricsRecorder
@@ -219,27 +247,31 @@ export class UdpDropsMonitor implements Monitor {
     this.#name = name
   }
 
+  #hostLast: number | undefined
+
   start (): void {
-    this.#first = this.#last = udpSocketDrops(this.#port)
-    this.#timer = setInterval(() => this.poll(), 1000)
+    this.#first = udpSocketDrops(this.#port)
+    this.#hostLast = udpHostDrops()
+    this.#timer = setInterval(() => this.#poll(), 1000)
   }
 
-  /** Reads the counter now and records the drops since the last reading. */
-  poll (): void {
-    const now = udpSocketDrops(this.#port)
+  #poll (): void {
+    const now = udpHostDrops()
     if (now === undefined) return
-    this.#first ??= now
-    this.#recorder.counter(this.#name, Math.max(0, now - (this.#last ?? now)))
-    this.#last = now
+    this.#recorder.counter(this.#name, Math.max(0, now - (this.#hostLast ?? now)))
+    this.#hostLast = now
   }
 
-  /** Drops since start (undefined when the socket was never seen). */
+  /** Drops at the server's socket between start and stop (undefined when the socket was not seen). */
   get total (): number | undefined {
     return this.#last === undefined || this.#first === undefined ? undefined : this.#last - this.#first
   }
 
   async stop (): Promise<void> {
+    if (this.#timer === undefined) return
     clearInterval(this.#timer)
     this.#timer = undefined
+    this.#poll()
+    this.#last = udpSocketDrops(this.#port)
   }
 }

@@ -17,7 +17,7 @@ import { formatRunSummary } from '../results/summary-print.ts'
 import type { Experiment } from './experiment.ts'
 import { evaluateThresholds } from './thresholds.ts'
 import { reconcile } from './run/reconcile.ts'
-import { Session } from './run/session.ts'
+import { platformNameFor, Session } from './run/session.ts'
 import { runMetrics, summaryRow } from './run/summary.ts'
 import type { Workload } from './contracts.ts'
 
@@ -89,6 +89,8 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     thresholds: [],
   }
   const services = config.platform.external !== undefined ? SERVICES.slice(4) : SERVICES
+  // named before run.json is first written: a run killed hard still says which platform to take down
+  meta.platform.name = platformNameFor(config, runId)
   const writer = await RunWriter.create(runDir, meta, services)
   const workload = experiment.createWorkload()
   const session = new Session({
@@ -96,7 +98,6 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     peakDevices: peakDevices(workload, config), progress: options.progress, startMs,
   }, services)
   session.prepare(workload)
-  meta.platform.name = session.platformName
   options.progress(`run ${runId}: ${config.kind} experiment '${config.name}', seed ${seed}, results in ${relative(process.cwd(), runDir) || runDir}`)
   session.event('run', 'runner', `start: ${config.kind} '${config.name}', seed ${seed}, runtime ${runtime.kind}`)
 
@@ -104,13 +105,13 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   let error: unknown
   const step = async (name: string, hook: () => Promise<void>): Promise<boolean> => {
     if (failure !== undefined) return false
-    if (options.signal.aborted) { failure = 'interrupted (Ctrl-C)'; return false }
+    if (options.signal.aborted) { failure = interrupted(options.signal); return false }
     try {
       await hook()
       return true
     } catch (e) {
       if (!options.signal.aborted) error = e
-      failure = options.signal.aborted ? 'interrupted (Ctrl-C)' : `${name} failed: ${isFleetlabError(e) ? e.message : (e as Error).stack ?? String(e)}`
+      failure = options.signal.aborted ? interrupted(options.signal) : `${name} failed: ${isFleetlabError(e) ? e.message : (e as Error).stack ?? String(e)}`
       session.event('error', 'runner', failure.split('\n')[0]!)
       return false
     }
@@ -122,7 +123,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     await step('fleet setup', async () => { await experiment.fleetSetup(session) })
     await step('monitors start', async () => { await experiment.monitorsStart(session) })
     await step('workload', async () => { await experiment.workload(session) })
-    if (options.signal.aborted && failure === undefined) failure = 'interrupted (Ctrl-C)'
+    if (options.signal.aborted && failure === undefined) failure = interrupted(options.signal)
     // drain and reconcile run even after a failure: the partial results are worth having
     try { await experiment.drain(session) } catch (e) { session.event('error', 'runner', `drain failed: ${(e as Error).message}`) }
     try { await experiment.reconcile(session) } catch (e) { session.event('error', 'runner', `reconcile failed: ${(e as Error).message}`) }
@@ -169,6 +170,11 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   session.event('run', 'runner', failure === undefined ? 'complete' : `incomplete: ${failure.split('\n')[0]}`)
   await writer.finish(meta, summary, session.assembler.histogramsJSON())
   return summary
+}
+
+/** 'interrupted (SIGINT)' or '(SIGTERM)': the abort reason the CLI gives, when it is a signal name. */
+function interrupted (signal: AbortSignal): string {
+  return `interrupted (${typeof signal.reason === 'string' ? signal.reason : 'Ctrl-C'})`
 }
 
 function gitInfo (): { commit: string, dirty: boolean } | null {

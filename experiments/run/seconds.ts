@@ -76,15 +76,19 @@ export class SecondAssembler {
     else mine.merge(w)
   }
 
-  /** Rows of every second that is at least the grace old at `nowSecond` (all of them with `all`), oldest first. */
+  /**
+   * Rows of every second from the last one written up to the grace before `nowSecond` (with `all`: up to the last
+   * full second, or the newest window if later), oldest first. A second nothing was recorded in still gets its row
+   * (the platform starting, say), so timeseries.csv has one row per second from t_s 0.
+   */
   take (nowSecond: number, all = false): AssembledSecond[] {
-    const due = [...this.#pending.keys()].filter(s => all || s <= nowSecond - GRACE_S).sort((a, b) => a - b)
+    for (const s of this.#pending.keys()) if (s < this.#startSecond) this.#pending.delete(s)
+    const upTo = all ? Math.max(nowSecond - 1, ...this.#pending.keys()) : nowSecond - GRACE_S
     const out: AssembledSecond[] = []
-    for (const second of due) {
-      const window = this.#pending.get(second)!
+    for (let second = Math.max(this.#startSecond, this.#written + 1); second <= upTo; second++) {
+      const window = this.#pending.get(second) ?? new MetricWindow(second)
       this.#pending.delete(second)
-      if (second < this.#startSecond) continue
-      this.#written = Math.max(this.#written, second)
+      this.#written = second
       out.push({ second, window, row: this.#row(second, window) })
     }
     return out

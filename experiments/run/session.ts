@@ -56,6 +56,11 @@ export interface SessionOutcome {
   failures: string[]
 }
 
+/** The platform's name: the experiment's, or exp-<last 4 of the run id> so runs never collide. */
+export function platformNameFor (config: { platform: { name?: string } }, runId: string): string {
+  return config.platform.name ?? `exp-${runId.slice(-4)}`
+}
+
 export class Session implements RunSession {
   readonly runId: string
   readonly runDir: string
@@ -96,8 +101,10 @@ export class Session implements RunSession {
     this.config = o.config
     this.seed = o.seed
     this.signal = o.signal
-    this.platformName = o.config.platform.name ?? `exp-${o.runId.slice(-4)}`
+    this.platformName = platformNameFor(o.config, o.runId)
     this.assembler = new SecondAssembler(secondOf(o.startMs), services)
+    // rows from the run's first second on (setup included), not from when the monitors start
+    this.#ticker = setInterval(() => this.#tick(), 1000)
   }
 
   get gatewayCount (): number {
@@ -215,7 +222,6 @@ export class Session implements RunSession {
       this.#udpDrops = new UdpDropsMonitor(this.#lwm2m.port, this.recorder, metric.udpDrops)
       this.#udpDrops.start()
     }
-    this.#ticker = setInterval(() => this.#tick(), 1000)
   }
 
   /** Makes the workload known before fleetSetup (its first point sets the gateways' starting rate). */
@@ -247,7 +253,7 @@ export class Session implements RunSession {
       await sleepOrAbort(TICK_MS, this.signal)
     }
     this.outcome.workloadResult = workload.result?.()
-    if (this.signal.aborted) this.event('interrupted', 'runner', `Ctrl-C at ${((Date.now() - this.#workloadStartMs) / 1000).toFixed(1)} s into the workload`)
+    if (this.signal.aborted) this.event('interrupted', 'runner', `${typeof this.signal.reason === 'string' ? this.signal.reason : 'Ctrl-C'} at ${((Date.now() - this.#workloadStartMs) / 1000).toFixed(1)} s into the workload`)
   }
 
   async drain (): Promise<void> {
@@ -299,7 +305,6 @@ export class Session implements RunSession {
     clearInterval(this.#ticker)
     this.#ticker = undefined
     if (this.#monitors !== undefined) await Promise.all(Object.values(this.#monitors).map(m => m.stop()))
-    this.#udpDrops?.poll()
     await this.#udpDrops?.stop()
     this.outcome.udpDrops = this.#udpDrops?.total
     if (!this.#recordingStopped) this.#flushRows(true)
@@ -347,7 +352,8 @@ export class Session implements RunSession {
       this.#o.writer.second(s.row)
       this.outcome.rows.push(s)
       const r = s.row
-      this.#o.progress(`[${String(r.t_s).padStart(4)}s] ${r.phase.padEnd(9)} devices ${r.devices_active ?? '-'}/${r.devices_target ?? '-'}` +
+      // setup seconds are the platform starting: its own progress lines tell more
+      if (r.phase !== 'setup') this.#o.progress(`[${String(r.t_s).padStart(4)}s] ${r.phase.padEnd(9)} devices ${r.devices_active ?? '-'}/${r.devices_target ?? '-'}` +
         `  sent ${r.sent}/s (target ${r.rate_target ?? '-'})  delivered ${r.delivered}/s  e2e p99 ${r.e2e_p99_ms ?? '-'} ms` +
         `  lag ${r.consumer_lag ?? '-'}  errors ${r.errors}`)
       const w = this.#workload
