@@ -112,7 +112,7 @@ export class Session implements RunSession {
   }
 
   event (kind: string, source: string, detail: string, atMs = Date.now()): void {
-    this.#o.writer.event({ t_s: Math.round((atMs - this.#o.startMs) / 100) / 10, kind, source, detail })
+    this.#o.writer.event({ t_s: (atMs - this.#o.startMs) / 1000, kind, source, detail })
   }
 
   #checkpoint (): void {

@@ -132,7 +132,7 @@ function burstRows (kind: string, figures: BurstFigures[], withGoal: boolean): v
   for (const b of figures) {
     const what = `${kind} ${b.phase} (${b.targetPerS}/s)`
     const pass = b.sendOnsetMs !== undefined && b.sendOnsetMs <= GOALS.onsetMs
-    rows.push([`${what}: send onset (sink sentAtMs)`, ms(b.sendOnsetMs), withGoal ? `<= ${GOALS.onsetMs / 1000} s` : '', withGoal ? verdict(pass) : ''])
+    rows.push([`${what}: send onset (sink sentAtMs, 100 ms bins)`, ms(b.sendOnsetMs), withGoal ? `<= ${GOALS.onsetMs / 1000} s` : '', withGoal ? verdict(pass) : ''])
     rows.push(['  delivered rate reaches 95 % (receivedAtMs)', ms(b.deliveredOnsetMs), '', ''])
     if (b.stormMs !== undefined || kind.includes('devices')) rows.push(['  registration storm', ms(b.stormMs), '', ''])
   }
