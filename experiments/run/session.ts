@@ -5,10 +5,7 @@ import { join } from 'node:path'
 import { InterruptedError } from '../../lib/errors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { secondOf } from '../../lib/metrics/window.ts'
-import { findFreePortPair, udpPortFree } from '../../platform/ports.ts'
-import { platformDown, platformUp } from '../../platform/platform.ts'
-import { resolvePlatformConfig } from '../../platform/config.ts'
-import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { platformDown } from '../../platform/platform.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import { platformDir } from '../../lib/home.ts'
@@ -17,10 +14,12 @@ import { gatewayServiceSpec } from '../../simulator/gateway-service.ts'
 import { gatewaysNeeded, placeDevices } from '../../simulator/gateway-placement.ts'
 import { sinkServiceSpec } from '../../platform/sinks/service.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
-import type { ExperimentConfig, GatewayReport, ObservedSecond, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
+import type { ExperimentConfig, GatewayReport, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { metric, SecondAssembler } from './seconds.ts'
 import type { AssembledSecond } from './seconds.ts'
 import { Units } from './units.ts'
+import { startOrConnect } from './platform-step.ts'
+import { observedSecond, progressLine } from './recording.ts'
 import { keepServiceLogs } from './logs.ts'
 
 const TICK_MS = 100
@@ -121,33 +120,15 @@ export class Session implements RunSession {
 
   async platformUp (): Promise<void> {
     this.#checkpoint()
-    const ext = this.config.platform.external
-    if (ext !== undefined) {
-      this.#edge = createKafkaClient({ bootstrap: ext.edgeBootstrap, clientId: `fleetlab-run-${this.runId}` })
-      this.#cloud = createKafkaClient({ bootstrap: ext.cloudBootstrap, clientId: `fleetlab-run-${this.runId}` })
-      await Promise.all([this.#edge.describeCluster(), this.#cloud.describeCluster()])
-      this.#lwm2m = ext.lwm2m
-      this.#observations = observationsTopic(ext.gateway)
-      this.event('platform', 'runner', `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}`)
-      return
-    }
-    const p = this.config.platform
-    const edgePort = p.edgePort ?? await findFreePortPair(29100, 400)
-    const cloudPort = p.cloudPort ?? await findFreePortPair(39100, 400)
-    let lwm2mPort = p.lwm2mPort
-    for (let port = 5700; lwm2mPort === undefined && port < 6700; port++) if (await udpPortFree(port)) lwm2mPort = port
-    const config = resolvePlatformConfig({}, { name: this.platformName, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
-    this.#o.progress(`platform ${this.platformName} (${this.#o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${config.lwm2m.port}`)
-    this.#platformStarted = true
-    const up = await platformUp({ home: this.#o.home, runtime: this.#o.runtime, progress: this.#o.progress, signal: this.signal }, config)
-    this.event('platform', 'runner', `${this.platformName} healthy in ${(up.healthyMs / 1000).toFixed(1)} s (${up.steps.map(s => `${s.service} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`)
-    this.#edge = createKafkaClient({ bootstrap: [`${config.host}:${edgePort}`], clientId: `fleetlab-run-${this.runId}` })
-    this.#cloud = createKafkaClient({ bootstrap: [`${config.host}:${cloudPort}`], clientId: `fleetlab-run-${this.runId}` })
-    this.#lwm2m = { host: config.host, port: config.lwm2m.port }
-    this.#observations = observationsTopic(config.lwm2m.gateway)
-    // The sink subscribes by pattern, which only sees topics that exist: create the mirrored topic up front
-    // (MirrorMaker 2 with the identity policy then writes into it).
-    await this.#cloud.createTopics([{ name: `iot.${config.lwm2m.gateway}.observations`, partitions: 1 }])
+    const p = await startOrConnect({
+      choice: this.config.platform, name: this.platformName, runId: this.runId, home: this.#o.home, runtime: this.#o.runtime,
+      progress: this.#o.progress, signal: this.signal, starting: () => { this.#platformStarted = true },
+    })
+    this.#edge = p.edge
+    this.#cloud = p.cloud
+    this.#lwm2m = p.lwm2m
+    this.#observations = p.observations
+    this.event('platform', 'runner', p.description)
   }
 
   async fleetSetup (): Promise<void> {
@@ -351,36 +332,12 @@ export class Session implements RunSession {
     for (const s of this.assembler.take(secondOf(Date.now()), all)) {
       this.#o.writer.second(s.row)
       this.outcome.rows.push(s)
-      const r = s.row
       // setup seconds are the platform starting: its own progress lines tell more
-      if (r.phase !== 'setup') this.#o.progress(`[${String(r.t_s).padStart(4)}s] ${r.phase.padEnd(9)} devices ${r.devices_active ?? '-'}/${r.devices_target ?? '-'}` +
-        `  sent ${r.sent}/s (target ${r.rate_target ?? '-'})  delivered ${r.delivered}/s  e2e p99 ${r.e2e_p99_ms ?? '-'} ms` +
-        `  lag ${r.consumer_lag ?? '-'}  errors ${r.errors}`)
-      const w = this.#workload
-      if (w?.observe !== undefined && r.phase !== 'setup' && r.phase !== 'drain' && s.second * 1000 >= this.#workloadStartMs) {
-        const cpuPercent: Record<string, number> = {}
-        for (const [svc, v] of Object.entries(r.services)) if (v.cpuPct !== null) cpuPercent[svc] = v.cpuPct
-        const observed: ObservedSecond = {
-          // the end of this second, in workload time (contracts: second tS covers (tS - 1, tS])
-          tS: ((s.second + 1) * 1000 - this.#workloadStartMs) / 1000,
-          devicesTarget: r.devices_target ?? 0,
-          devicesActive: r.devices_active ?? 0,
-          rateTarget: r.rate_target ?? 0,
-          sent: r.sent ?? 0,
-          delivered: r.delivered ?? 0,
-          e2eP99Ms: r.e2e_p99_ms ?? undefined,
-          consumerLag: r.consumer_lag ?? undefined,
-          cpuPercent,
-        }
-        w.observe(observed)
-      }
+      if (s.row.phase !== 'setup') this.#o.progress(progressLine(s.row))
+      const observed = observedSecond(s.row, s.second, this.#workloadStartMs)
+      if (observed !== undefined) this.#workload?.observe?.(observed)
     }
   }
-}
-
-/** Only the server's own topic: the platform's health probes use iot.fleetlab-probe.* and are not observations. */
-function observationsTopic (gateway: string): RegExp {
-  return new RegExp(`^iot\\.${gateway.replace(/[^A-Za-z0-9_-]/g, '')}\\.observations$`)
 }
 
 function round (v: number): number {
