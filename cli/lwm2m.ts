@@ -101,6 +101,7 @@ async function serve (ctx: CliContext, c: ServeConfig): Promise<void> {
       await kafka.close()
       throw err
     }
+    // The platform's health check waits for this line (readyLine, platform/lwm2m-server/service.ts).
     log(`kafka bridge on ${c.kafka.join(',')}: producing ${bridge.topics.registrations}, ${bridge.topics.observations}, ${bridge.topics.replies}; consuming ${bridge.topics.requests} (group ${bridge.serverId})`)
   } else {
     log('no --kafka: registrations are logged here, notifications only counted')

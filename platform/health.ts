@@ -22,6 +22,11 @@ export interface WaitOptions {
   logFile?: string
   /** Ctrl-C: stop waiting at once. */
   signal?: AbortSignal
+  /**
+   * Resolves true once the service itself says it is ready (waitForCoap): an answer on its port alone may come
+   * from another process bound there first.
+   */
+  ready?: () => Promise<boolean>
 }
 
 /** Waits until the broker answers a metadata request with at least one broker. */
@@ -60,8 +65,9 @@ export async function waitForCoap (service: string, host: string, port: number, 
     while (Date.now() < deadline) {
       socket.send(encodeEmpty('CON', Math.floor(Math.random() * 0x10000)), port, host)
       for (let i = 0; i < 5 && !answered; i++) await sleep(50)
-      if (answered) return
+      if (answered && (options.ready === undefined || await options.ready())) return
       await failIfDead(service, options)
+      if (answered) await sleep(200)
     }
   } finally {
     socket.close()

@@ -9,7 +9,7 @@ import { probeTopics, waitForBroker, waitForCoap, waitForMirror } from './health
 import { javaBinary, kafkaClasspath } from './jvm.ts'
 import { prepareBroker } from './kafka/broker.ts'
 import { createKafkaClient } from './kafka/index.ts'
-import { lwm2mServiceSpec } from './lwm2m-server/service.ts'
+import { lwm2mServiceSpec, readyProbe } from './lwm2m-server/service.ts'
 import { prepareMirror } from './mirror/mirror.ts'
 import { assertPortsFree } from './ports.ts'
 import { readState, removeState, writeState } from './state.ts'
@@ -112,9 +112,10 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
         const spec = lwm2mServiceSpec({ platform: config.name, service: services.lwm2m, dir, host: config.host, port: config.lwm2m.port,
           gateway: config.lwm2m.gateway, kafka: bootstrapOf(config, 'edge') })
         checkpoint()
+        const ready = await readyProbe(spec)
         const instance = await runtime.start(spec)
         progress(`${services.lwm2m}: started (${runtime.kind} ${shortId(instance)}) on coap://${config.host}:${config.lwm2m.port}, gateway ${config.lwm2m.gateway}`)
-        await waitForCoap(services.lwm2m, config.host, config.lwm2m.port, { timeoutMs: LWM2M_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), signal })
+        await waitForCoap(services.lwm2m, config.host, config.lwm2m.port, { timeoutMs: LWM2M_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), ready, signal })
         steps.push({ service: services.lwm2m, ms: Date.now() - t0 })
         progress(`${services.lwm2m}: healthy after ${formatDuration(Date.now() - t0)}`)
       }
