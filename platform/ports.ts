@@ -32,6 +32,15 @@ export function udpPortFree (port: number, host = '127.0.0.1'): Promise<boolean>
   })
 }
 
+/** A free UDP port drawn at random from [from, from + span), so platforms started side by side rarely pick the same. */
+export async function findFreeUdpPort (from: number, span: number, host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = from + Math.floor(Math.random() * span)
+    if (await udpPortFree(p, host)) return p
+  }
+  throw new Error(`no free UDP port found in ${from}-${from + span - 1}`)
+}
+
 /** Checks every port first and reports all the busy ones at once, before anything starts. */
 export async function assertPortsFree (ports: Array<{ service: string, port: number, udp?: boolean }>, host = '127.0.0.1'): Promise<void> {
   const busy: Array<{ service: string, port: number }> = []

@@ -4,8 +4,11 @@
 import { createKafkaClient } from '../../platform/kafka/index.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import { resolvePlatformConfig } from '../../platform/config.ts'
+import type { PlatformConfig } from '../../platform/config.ts'
+import { PortInUseError } from '../../lib/errors.ts'
 import { platformUp } from '../../platform/platform.ts'
-import { findFreePortPair, udpPortFree } from '../../platform/ports.ts'
+import type { UpResult } from '../../platform/platform.ts'
+import { findFreePortPair, findFreeUdpPort } from '../../platform/ports.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import type { PlatformChoice } from '../contracts.ts'
 
@@ -31,6 +34,8 @@ export interface PlatformStepOptions {
   readonly starting: () => void
 }
 
+const PORT_ATTEMPTS = 3
+
 /** Only the server's own topic: the platform's health probes use iot.fleetlab-probe.* and are not observations. */
 export function observationsTopic (gateway: string): RegExp {
   return new RegExp(`^iot\\.${gateway.replace(/[^A-Za-z0-9_-]/g, '')}\\.observations$`)
@@ -48,21 +53,38 @@ export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformH
       description: `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}`,
     }
   }
-  const edgePort = o.choice.edgePort ?? await findFreePortPair(29100, 400)
-  const cloudPort = o.choice.cloudPort ?? await findFreePortPair(39100, 400)
-  let lwm2mPort = o.choice.lwm2mPort
-  for (let port = 5700; lwm2mPort === undefined && port < 6700; port++) if (await udpPortFree(port)) lwm2mPort = port
-  const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
-  o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${config.lwm2m.port}`)
-  o.starting()
-  const up = await platformUp({ home: o.home, runtime: o.runtime, progress: o.progress, signal: o.signal }, config)
-  const edge = createKafkaClient({ bootstrap: [`${config.host}:${edgePort}`], clientId })
-  const cloud = createKafkaClient({ bootstrap: [`${config.host}:${cloudPort}`], clientId })
+  const { up, config: c } = await startEmbedded(o)
+  const edge = createKafkaClient({ bootstrap: [`${c.host}:${c.edge.port}`], clientId })
+  const cloud = createKafkaClient({ bootstrap: [`${c.host}:${c.cloud.port}`], clientId })
   // The sink subscribes by pattern, which sees topics that exist: create the mirrored topic up front
   // (MirrorMaker 2 with the identity policy then writes into it).
-  await cloud.createTopics([{ name: `iot.${config.lwm2m.gateway}.observations`, partitions: 1 }])
+  await cloud.createTopics([{ name: `iot.${c.lwm2m.gateway}.observations`, partitions: 1 }])
   return {
-    edge, cloud, lwm2m: { host: config.host, port: config.lwm2m.port }, observations: observationsTopic(config.lwm2m.gateway),
+    edge, cloud, lwm2m: { host: c.host, port: c.lwm2m.port }, observations: observationsTopic(c.lwm2m.gateway),
     description: `${o.name} healthy in ${(up.healthyMs / 1000).toFixed(1)} s (${up.steps.map(s => `${s.service} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`,
+  }
+}
+
+/**
+ * Starts the embedded platform. Ports are checked free when chosen but only taken when the services bind them,
+ * seconds later, so another platform starting beside this one can take one first: when the ports are ours to
+ * choose, choose again (up to PORT_ATTEMPTS times).
+ */
+async function startEmbedded (o: PlatformStepOptions): Promise<{ up: UpResult, config: PlatformConfig }> {
+  const chosen = o.choice.edgePort === undefined || o.choice.cloudPort === undefined || o.choice.lwm2mPort === undefined
+  for (let attempt = 1; ; attempt++) {
+    const edgePort = o.choice.edgePort ?? await findFreePortPair(29100, 400)
+    const cloudPort = o.choice.cloudPort ?? await findFreePortPair(39100, 400)
+    const lwm2mPort = o.choice.lwm2mPort ?? await findFreeUdpPort(5700, 1000)
+    const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
+    o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}`)
+    o.starting()
+    try {
+      return { up: await platformUp({ home: o.home, runtime: o.runtime, progress: o.progress, signal: o.signal }, config), config }
+    } catch (err) {
+      const taken = err instanceof PortInUseError || /already in use/.test((err as Error).message)
+      if (!chosen || !taken || attempt >= PORT_ATTEMPTS || o.signal.aborted) throw err
+      o.progress(`a port was taken while the platform started (${(err as Error).message.split('\n')[0]}): trying other ports`)
+    }
   }
 }
