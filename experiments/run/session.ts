@@ -2,10 +2,10 @@
 // platform (started or connected), the units (gateways, sink), the monitors and the second-by-second recording.
 // Every step records what it did in events.csv; the runner (runner.ts) calls the hooks in order and writes results.
 import { join } from 'node:path'
-import { InterruptedError } from '../../lib/errors.ts'
+import { InterruptedError, ServiceFailedError } from '../../lib/errors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { secondOf } from '../../lib/metrics/window.ts'
-import { platformDown } from '../../platform/platform.ts'
+import { platformDown, services as platformServices } from '../../platform/platform.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import { platformDir } from '../../lib/home.ts'
@@ -185,6 +185,11 @@ export class Session implements RunSession {
   async monitorsStart (): Promise<void> {
     this.#checkpoint()
     if (this.#edge === undefined || this.#cloud === undefined) throw new Error('monitorsStart needs the platform: platformUp first')
+    // a service that died between its health check and now would never be noticed as stopping
+    const running = new Set((await this.#o.runtime.list({ platform: this.platformName })).map(i => i.service))
+    const expected = [...(this.#platformStarted ? Object.values(platformServices) : []), 'gateway', 'sink']
+    const missing = expected.filter(s => !running.has(s))
+    if (missing.length > 0) throw new ServiceFailedError(missing.join(', '), 'not running before the workload; see logs/ in the run folder')
     ;[this.#edge0, this.#cloud0] = await Promise.all([topicRecords(this.#edge, this.#observations), topicRecords(this.#cloud, this.#observations)])
     this.#monitors = {
       services: new ServiceMonitor(this.#o.runtime, this.platformName, this.recorder, inst => {
