@@ -124,7 +124,11 @@ async function failIfDead (service: string, options: WaitOptions): Promise<void>
 
 export async function logTail (path: string, lines = 8): Promise<string> {
   try {
-    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).map(l => `    ${l}`).join('\n')
+    const all = (await readFile(path, 'utf8')).trimEnd().split('\n')
+    const tail = all.slice(-lines)
+    // A JVM that fails says why in an ERROR line and then logs its shutdown: show the cause, not only the shutdown.
+    const causes = all.slice(0, -lines).filter(l => /\b(ERROR|FATAL)\b|Exception|already in use/.test(l)).slice(0, 4)
+    return [...causes, ...(causes.length > 0 ? ['...'] : []), ...tail].map(l => `    ${l.length > 400 ? `${l.slice(0, 400)}...` : l}`).join('\n')
   } catch {
     return ''
   }

@@ -9,9 +9,13 @@ export function uniqueName (prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`
 }
 
-/** A port p with p and p+1 free (a broker listener and its controller), from a range no default uses. */
+/**
+ * A port p with p and p+1 free (a broker listener and its controller), from 20000-27999: no default uses it, and it
+ * lies below Linux's ephemeral range (32768-60999), where a client connection could take the port between the check
+ * and the broker's bind.
+ */
 export function freePortPair (): Promise<number> {
-  return findFreePortPair(41000, 4000)
+  return findFreePortPair(20000, 4000)
 }
 
 export interface CliResult { code: number, stdout: string, stderr: string }

@@ -73,8 +73,9 @@ export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformH
 async function startEmbedded (o: PlatformStepOptions): Promise<{ up: UpResult, config: PlatformConfig }> {
   const chosen = o.choice.edgePort === undefined || o.choice.cloudPort === undefined || o.choice.lwm2mPort === undefined
   for (let attempt = 1; ; attempt++) {
+    // below Linux's ephemeral range (32768-60999), so no client connection takes a port between the check and the bind
     const edgePort = o.choice.edgePort ?? await findFreePortPair(29100, 400)
-    const cloudPort = o.choice.cloudPort ?? await findFreePortPair(39100, 400)
+    const cloudPort = o.choice.cloudPort ?? await findFreePortPair(30000, 400)
     const lwm2mPort = o.choice.lwm2mPort ?? await findFreeUdpPort(5700, 1000)
     const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
     o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}`)

@@ -16,7 +16,7 @@ export interface EdgeKafka {
 export async function startEdgeKafka (o: { name: string, heapMb?: number, progress: (line: string) => void }): Promise<EdgeKafka> {
   const home = fleetlabHome()
   const runtime = await openRuntime(home, 'process')
-  const port = await findFreePortPair(51000, 2000)
+  const port = await findFreePortPair(31000, 500)
   const bootstrap = `127.0.0.1:${port}`
   const ctx: PlatformContext = { home, runtime, progress: line => o.progress(`  ${line}`) }
   // The cloud side points at the edge broker as an external one: platformUp checks it and starts nothing for it.
