@@ -4,7 +4,7 @@
 // results written so far stay, and run.json says whether the run is complete and why not.
 import { execFileSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
-import { cpus, hostname, release, totalmem, type } from 'node:os'
+import { cpus, hostname, loadavg, release, totalmem, type } from 'node:os'
 import { join, relative } from 'node:path'
 import { isFleetlabError } from '../lib/errors.ts'
 import { fleetlabHome, kafkaVersion, projectRoot } from '../lib/home.ts'
@@ -80,7 +80,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     seed,
     versions: { fleetlab: options.version, node: process.version, kafka: kafkaVersion },
     git: gitInfo(),
-    machine: { hostname: hostname(), os: `${type()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem() },
+    machine: { hostname: hostname(), os: `${type()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), loadAverage: { start: loadavg().map(round2) } },
     runtime: runtime.kind,
     platform: { name: '', external: config.platform.external !== undefined },
     startedAt: new Date(startMs).toISOString(),
@@ -162,6 +162,7 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   const cpu = runner.map(v => v.cpuPct).filter((v): v is number => v !== null)
   const mem = runner.map(v => v.memMb).filter((v): v is number => v !== null)
   meta.endedAt = new Date(endMs).toISOString()
+  if (meta.machine.loadAverage !== undefined) meta.machine.loadAverage.end = loadavg().map(round2)
   meta.complete = failure === undefined
   if (failure !== undefined) meta.incompleteReason = failure
   meta.thresholds = thresholds
@@ -175,6 +176,10 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
 /** 'interrupted (SIGINT)' or '(SIGTERM)': the abort reason the CLI gives, when it is a signal name. */
 function interrupted (signal: AbortSignal): string {
   return `interrupted (${typeof signal.reason === 'string' ? signal.reason : 'Ctrl-C'})`
+}
+
+function round2 (v: number): number {
+  return Math.round(v * 100) / 100
 }
 
 function gitInfo (): { commit: string, dirty: boolean } | null {

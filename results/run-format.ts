@@ -45,7 +45,8 @@ export interface RunMeta {
   seed: number
   versions: { fleetlab: string, node: string, kafka: string }
   git: { commit: string, dirty: boolean } | null
-  machine: { hostname: string, os: string, cpus: number, cpuModel: string, memoryBytes: number }
+  /** `loadAverage`: the 1, 5 and 15 minute load averages when the run started and ended (other work on the machine). */
+  machine: { hostname: string, os: string, cpus: number, cpuModel: string, memoryBytes: number, loadAverage?: { start: number[], end?: number[] } }
   runtime: 'docker' | 'process'
   platform: { name: string, external: boolean }
   startedAt: string

@@ -48,6 +48,9 @@ export function formatRunSummary (meta: RunMeta, summary: SummaryRow, options: {
   add('consumer lag', `${fmtNumber(s.consumer_lag_max)} max`)
   add('errors', fmtNumber(s.errors))
   add('duration', s.duration_s === null ? dash : `${s.duration_s.toFixed(1)} s`)
+  const load = meta.machine.loadAverage
+  add('machine', `${meta.machine.cpus} cores, ${meta.runtime} runtime` +
+    (load === undefined ? '' : `, load average ${load.start[0]?.toFixed(2) ?? dash}${load.end === undefined ? '' : ` at start, ${load.end[0]?.toFixed(2) ?? dash} at end`}`))
   if (meta.overhead !== undefined) add('lab overhead', `runner ${meta.overhead.runnerCpuPct.toFixed(1)} % CPU, ${meta.overhead.runnerMemMb.toFixed(0)} MB`)
   const tables: string[] = []
   if (meta.result !== undefined) {
