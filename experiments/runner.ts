@@ -9,6 +9,7 @@ import { join, relative } from 'node:path'
 import { isFleetlabError } from '../lib/errors.ts'
 import { fleetlabHome, kafkaVersion, projectRoot } from '../lib/home.ts'
 import { randomSeed } from '../lib/random.ts'
+import { roundTo } from '../lib/units.ts'
 import { openRuntime } from '../platform/runtime/index.ts'
 import type { RuntimeKind } from '../platform/runtime/types.ts'
 import { newRunId, RunWriter } from '../results/run-folder.ts'
@@ -80,7 +81,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     seed,
     versions: { fleetlab: options.version, node: process.version, kafka: kafkaVersion },
     git: gitInfo(),
-    machine: { hostname: hostname(), os: `${type()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), loadAverage: { start: loadavg().map(round2) } },
+    machine: { hostname: hostname(), os: `${type()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), loadAverage: { start: loadavg().map(v => roundTo(v, 2)) } },
     runtime: runtime.kind,
     platform: { name: '', external: config.platform.external !== undefined },
     startedAt: new Date(startMs).toISOString(),
@@ -162,12 +163,12 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   const cpu = runner.map(v => v.cpuPct).filter((v): v is number => v !== null)
   const mem = runner.map(v => v.memMb).filter((v): v is number => v !== null)
   meta.endedAt = new Date(endMs).toISOString()
-  if (meta.machine.loadAverage !== undefined) meta.machine.loadAverage.end = loadavg().map(round2)
+  if (meta.machine.loadAverage !== undefined) meta.machine.loadAverage.end = loadavg().map(v => roundTo(v, 2))
   meta.complete = failure === undefined
   if (failure !== undefined) meta.incompleteReason = failure
   meta.thresholds = thresholds
   if (o.workloadResult !== undefined) meta.result = o.workloadResult
-  if (cpu.length > 0) meta.overhead = { runnerCpuPct: Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length * 100) / 100, runnerMemMb: Math.max(...mem) }
+  if (cpu.length > 0) meta.overhead = { runnerCpuPct: roundTo(cpu.reduce((a, b) => a + b, 0) / cpu.length, 2), runnerMemMb: Math.max(...mem) }
   session.event('run', 'runner', failure === undefined ? 'complete' : `incomplete: ${failure.split('\n')[0]}`)
   await writer.finish(meta, summary, session.assembler.histogramsJSON())
   return summary
@@ -176,10 +177,6 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
 /** 'interrupted (SIGINT)' or '(SIGTERM)': the abort reason the CLI gives, when it is a signal name. */
 function interrupted (signal: AbortSignal): string {
   return `interrupted (${typeof signal.reason === 'string' ? signal.reason : 'Ctrl-C'})`
-}
-
-function round2 (v: number): number {
-  return Math.round(v * 100) / 100
 }
 
 function gitInfo (): { commit: string, dirty: boolean } | null {

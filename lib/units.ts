@@ -46,3 +46,9 @@ export function parsePercent (text: string): number | undefined {
   const v = m[2] === undefined ? Number(m[1]) : Number(m[1]) / 100
   return Number.isFinite(v) ? v : undefined
 }
+
+/** `value` rounded to `digits` decimals, for figures written to results and progress lines. */
+export function roundTo (value: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}

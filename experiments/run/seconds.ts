@@ -8,6 +8,7 @@ import { LatencyHistogram } from '../../lib/metrics/histogram.ts'
 import type { HistogramJSON } from '../../lib/metrics/histogram.ts'
 import type { TimeseriesRow } from '../../results/run-folder.ts'
 import { serviceMetric } from '../../control/monitors.ts'
+import { roundTo } from '../../lib/units.ts'
 
 /** Metric names the row reads; units emit them (simulator/gateway.ts, platform/sinks/, control/monitors.ts, runner). */
 export const metric = {
@@ -72,7 +73,8 @@ export class SecondAssembler {
     }
     if (w.second <= this.#written) return // its row is out; the totals above have it
     const mine = this.#pending.get(w.second)
-    if (mine === undefined) this.#pending.set(w.second, new MetricWindow(w.second).merge(w))
+    // a window handed in is the caller's no longer (parsed here, or drained from a recorder): kept as it is
+    if (mine === undefined) this.#pending.set(w.second, w)
     else mine.merge(w)
   }
 
@@ -129,7 +131,7 @@ export class SecondAssembler {
     const gauge = (name: string): number | null => w.gauges.get(name)?.value ?? null
     const pct = (name: string, p: number): number | null => {
       const h = w.histograms.get(name)
-      return h === undefined || h.count === 0 ? null : round(h.percentile(p))
+      return h === undefined || h.count === 0 ? null : roundTo(h.percentile(p), 3)
     }
     const e2e = w.histograms.get(metric.e2e)
     let errors = 0
@@ -138,14 +140,14 @@ export class SecondAssembler {
     for (const s of this.#services) {
       const cpu = gauge(serviceMetric.cpu(s))
       const mem = gauge(serviceMetric.memory(s))
-      services[s] = { cpuPct: cpu === null ? null : round(cpu), memMb: mem === null ? null : round(mem) }
+      services[s] = { cpuPct: cpu === null ? null : roundTo(cpu, 3), memMb: mem === null ? null : roundTo(mem, 3) }
     }
     return {
       t_s: second - this.#startSecond,
       phase: this.#phaseAt(second),
       devices_target: gauge(metric.devicesTarget),
       devices_active: gauge(metric.devicesActive),
-      rate_target: gauge(metric.rateTarget) === null ? null : round(gauge(metric.rateTarget)!),
+      rate_target: gauge(metric.rateTarget) === null ? null : roundTo(gauge(metric.rateTarget)!, 3),
       sent: counter(metric.sent),
       sent_late: counter(metric.late),
       lateness_p99_ms: pct(metric.lateness, 99),
@@ -156,7 +158,7 @@ export class SecondAssembler {
       e2e_p50_ms: pct(metric.e2e, 50),
       e2e_p95_ms: pct(metric.e2e, 95),
       e2e_p99_ms: pct(metric.e2e, 99),
-      e2e_max_ms: e2e === undefined || e2e.count === 0 ? null : round(e2e.max),
+      e2e_max_ms: e2e === undefined || e2e.count === 0 ? null : roundTo(e2e.max, 3),
       consumer_lag: gauge(metric.lag),
       mirror_lag: gauge(metric.mirrorLag),
       consumer_replicas: gauge(serviceMetric.replicas('sink')),
@@ -164,8 +166,4 @@ export class SecondAssembler {
       services,
     }
   }
-}
-
-function round (v: number): number {
-  return Math.round(v * 1000) / 1000
 }

@@ -3,6 +3,8 @@
 // Every step records what it did in events.csv; the runner (runner.ts) calls the hooks in order and writes results.
 import { join } from 'node:path'
 import { InterruptedError, ServiceFailedError } from '../../lib/errors.ts'
+import { sleep } from '../../lib/time.ts'
+import { roundTo } from '../../lib/units.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { secondOf } from '../../lib/metrics/window.ts'
 import { platformDown, services as platformServices } from '../../platform/platform.ts'
@@ -104,10 +106,6 @@ export class Session implements RunSession {
     this.assembler = new SecondAssembler(secondOf(o.startMs), services)
     // rows from the run's first second on (setup included), not from when the monitors start
     this.#ticker = setInterval(() => this.#tick(), 1000)
-  }
-
-  get gatewayCount (): number {
-    return this.#gatewayNames.length
   }
 
   event (kind: string, source: string, detail: string, atMs = Date.now()): void {
@@ -231,12 +229,12 @@ export class Session implements RunSession {
       if (point.phase !== phase) {
         phase = point.phase
         this.assembler.phase(secondOf(Date.now()), phase)
-        this.event('phase', 'workload', `${phase}: ${point.devices} devices at ${point.ratePerDevice}/s each (${round(point.devices * point.ratePerDevice)}/s)${point.surge === true ? ', surge' : ''}`)
+        this.event('phase', 'workload', `${phase}: ${point.devices} devices at ${point.ratePerDevice}/s each (${roundTo(point.devices * point.ratePerDevice, 2)}/s)${point.surge === true ? ', surge' : ''}`)
       }
       const counts = placeDevices(point.devices, { maxPerGateway: f.maxDevicesPerGateway, policy: f.placement, gateways: this.#gatewayNames.length })
       this.#gatewayNames.forEach((name, i) => this.#units?.target(name, counts[i] ?? 0, point.ratePerDevice, point.surge === true))
       this.#recordTargets()
-      await sleepOrAbort(TICK_MS, this.signal)
+      await sleep(TICK_MS, this.signal)
     }
     this.outcome.workloadResult = workload.result?.()
     if (this.signal.aborted) this.event('interrupted', 'runner', `${typeof this.signal.reason === 'string' ? this.signal.reason : 'Ctrl-C'} at ${((Date.now() - this.#workloadStartMs) / 1000).toFixed(1)} s into the workload`)
@@ -256,19 +254,18 @@ export class Session implements RunSession {
     this.event('phase', 'workload', `drain: sending stopped, waiting up to ${limitMs / 1000} s for in-flight notifications`)
     // Caught up when the edge, cloud and sink counts agree and stayed so for a second.
     let stableSince: number | undefined
-    let last = ''
+    let last = { edge: 0, cloud: 0, read: -1 }
     while (Date.now() - t0 < limitMs) {
-      await new Promise(resolve => setTimeout(resolve, 500))
+      await sleep(500)
       const [edge, cloud] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0])
-      const read = this.assembler.total(metric.sinkRecords)
-      const key = `${edge - this.#edge0}/${cloud - this.#cloud0}/${read}`
-      const agreed = edge - this.#edge0 === cloud - this.#cloud0 && cloud - this.#cloud0 === read
-      if (agreed && key === last) stableSince ??= Date.now()
+      const now = { edge: edge - this.#edge0, cloud: cloud - this.#cloud0, read: this.assembler.total(metric.sinkRecords) }
+      const agreed = now.edge === now.cloud && now.cloud === now.read
+      if (agreed && now.read === last.read) stableSince ??= Date.now()
       else stableSince = undefined
-      last = key
+      last = now
       if (stableSince !== undefined && Date.now() - stableSince >= 1000 && Date.now() - t0 >= 2000) break
     }
-    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.split('/')[0]}, cloud ${last.split('/')[1]}, sink read ${last.split('/')[2]}`)
+    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.edge}, cloud ${last.cloud}, sink read ${last.read}`)
     // Gateways first (their reports say what was sent), then the sink (what arrived).
     this.#finished = true
     const gw = await this.#units.finish(this.#gatewayNames, FINISH_TIMEOUT_MS)
@@ -345,15 +342,3 @@ export class Session implements RunSession {
   }
 }
 
-function round (v: number): number {
-  return Math.round(v * 100) / 100
-}
-
-async function sleepOrAbort (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}

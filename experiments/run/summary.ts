@@ -1,6 +1,7 @@
 // The run's totals: the summary.csv row and the metrics thresholds are checked against (experiments/thresholds.ts
 // names them). Percentiles come from the whole-run HDR histograms (merged windows), rates from the per-second rows
 // of the workload's seconds (not setup, not drain).
+import { roundTo } from '../../lib/units.ts'
 import type { SummaryRow } from '../../results/run-folder.ts'
 import type { AssembledSecond } from './seconds.ts'
 import { metric } from './seconds.ts'
@@ -55,15 +56,15 @@ export function runMetrics (input: SummaryInput): Record<string, number | undefi
 export function summaryRow (input: SummaryInput, metrics: Record<string, number | undefined>, thresholds: { passed: number, failed: number }): SummaryRow {
   const r = input.reconciliation
   const rows = input.rows.filter(workloadRow)
-  const mean = (f: (s: AssembledSecond) => number): number | null => rows.length === 0 ? null : round(rows.reduce((n, s) => n + f(s), 0) / rows.length)
-  const v = (name: string): number | null => metrics[name] === undefined ? null : round(metrics[name]!)
+  const mean = (f: (s: AssembledSecond) => number): number | null => rows.length === 0 ? null : roundTo(rows.reduce((n, s) => n + f(s), 0) / rows.length, 3)
+  const v = (name: string): number | null => metrics[name] === undefined ? null : roundTo(metrics[name]!, 3)
   const peak = Math.max(0, ...input.rows.map(s => s.row.devices_active ?? 0))
   return {
     run_id: input.runId,
     experiment: input.experiment,
     kind: input.kind,
     complete: input.complete,
-    duration_s: round(input.durationS),
+    duration_s: roundTo(input.durationS, 3),
     devices_peak: peak,
     sent: r.sent,
     delivered: r.delivered,
@@ -73,10 +74,10 @@ export function summaryRow (input: SummaryInput, metrics: Record<string, number 
     lost_not_consumed: r.lostNotConsumed,
     duplicates: r.duplicates,
     late: input.assembler.total(metric.late),
-    loss_ratio: r.sent > 0 ? round(r.lost / r.sent, 6) : null,
+    loss_ratio: r.sent > 0 ? roundTo(r.lost / r.sent, 6) : null,
     rate_target_mean: mean(s => s.row.rate_target ?? 0),
     rate_achieved_mean: mean(s => s.row.sent ?? 0),
-    rate_accuracy_pct: metrics['rate.accuracy'] === undefined ? null : round(metrics['rate.accuracy'] * 100),
+    rate_accuracy_pct: metrics['rate.accuracy'] === undefined ? null : roundTo(metrics['rate.accuracy'] * 100, 3),
     e2e_p50_ms: v('e2e.p50'),
     e2e_p95_ms: v('e2e.p95'),
     e2e_p99_ms: v('e2e.p99'),
@@ -89,9 +90,4 @@ export function summaryRow (input: SummaryInput, metrics: Record<string, number 
     thresholds_passed: thresholds.passed,
     thresholds_failed: thresholds.failed,
   }
-}
-
-function round (v: number, digits = 3): number {
-  const f = 10 ** digits
-  return Math.round(v * f) / f
 }

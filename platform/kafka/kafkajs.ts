@@ -64,7 +64,7 @@ export class KafkaJsClient implements KafkaClient {
         const type = e.type ?? e.originalError?.type
         if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return []
         if ((type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') && attempt < 10) {
-          await new Promise(resolve => setTimeout(resolve, 100 * (attempt + 1)))
+          await sleep(100 * (attempt + 1))
           continue
         }
         throw new KafkaError(`offsets of ${topic} failed: ${(err as Error).message}`, { cause: err })

@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { udpHostDrops } from '../../control/monitors.ts'
 import { LatencyHistogram } from '../../lib/metrics/histogram.ts'
 export { processCpuMs } from '../../platform/runtime/proc-stats.ts'
 
@@ -51,14 +51,7 @@ export function gcMemory (): { heap: number, rss: number } {
 
 /** The kernel's count of UDP datagrams dropped for a full receive buffer (machine-wide, Linux; 0 elsewhere). */
 export function udpReceiveBufferDrops (): number {
-  try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter(l => l.startsWith('Udp:'))
-    const names = lines[0]!.split(/\s+/)
-    const values = lines[1]!.split(/\s+/)
-    return Number(values[names.indexOf('RcvbufErrors')] ?? 0)
-  } catch {
-    return 0
-  }
+  return udpHostDrops() ?? 0
 }
 
 /** A fleet's notifications sent and late, observations started, and send lateness, tallied from its metric events. */

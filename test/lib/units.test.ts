@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatRate, parseCount, parseDuration, parseRate } from '../../lib/units.ts'
+import { formatRate, parseCount, parseDuration, parseRate, roundTo } from '../../lib/units.ts'
 
 test('durations: units ms, s, m, h; a bare number is seconds; anything else is undefined', () => {
   assert.equal(parseDuration('250ms'), 250)
@@ -36,4 +36,10 @@ test('rates print as a rate or as one per interval', () => {
   assert.equal(formatRate(500), '500/s')
   assert.equal(formatRate(1), '1/s')
   assert.equal(formatRate(0.2), '1 per 5 s')
+})
+
+test('roundTo rounds to a number of decimals', () => {
+  assert.equal(roundTo(1.23456, 3), 1.235)
+  assert.equal(roundTo(2.5, 0), 3)
+  assert.equal(roundTo(0.000123456, 6), 0.000123)
 })
