@@ -20,6 +20,7 @@ interface UpOptions extends CommonOptions {
   cloudBootstrap?: string
   lwm2mPort?: number
   gateway?: string
+  partitions?: number
   lwm2m: boolean
 }
 
@@ -48,6 +49,11 @@ export function platformCommand (ctx: CliContext, setExit: (code: number) => voi
     .option('--cloud-bootstrap <servers>', 'use an existing cloud Kafka (host:port,...) instead of starting one')
     .option('--lwm2m-port <port>', 'UDP port of the LWM2M server devices register at (default 5683)', port('--lwm2m-port'))
     .option('--gateway <id>', 'gateway id of the LWM2M server: its topics are iot.<id>.* (default gw1)')
+    .option('--partitions <n>', 'partitions of the gateway\'s observations and registrations topics, edge and cloud: the most sink replicas one group can use (default 12)', (v: string) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--partitions: expected a whole number >= 1, got ${v}`)
+      return n
+    })
     .option('--no-lwm2m', 'start no LWM2M server')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', `
@@ -60,7 +66,7 @@ Examples:
   fleetlab platform up --edge-bootstrap kafka-edge.lan:9092   # bring your own edge cluster`)
     .action(async (o: UpOptions) => {
       const file = o.config !== undefined ? await loadPlatformFile(o.config) : {}
-      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap, lwm2mPort: o.lwm2mPort, gateway: o.gateway, lwm2m: o.lwm2m })
+      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap, lwm2mPort: o.lwm2mPort, gateway: o.gateway, lwm2m: o.lwm2m, partitions: o.partitions })
       const runtime = await openRuntime(ctx.home, o.runtime, ctx.env)
       const abort = new AbortController()
       const pctx = { ...platformContext(ctx, runtime), signal: abort.signal }

@@ -6,7 +6,8 @@ import { ChannelClient } from '../lib/channel.ts'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { MetricsRecorder } from '../lib/metrics/recorder.ts'
 import { createKafkaClient, parseBootstrap } from '../platform/kafka/index.ts'
-import { FileSink, sinkMetrics } from '../platform/sinks/file-sink.ts'
+import { SinkConsumer, sinkMetrics } from '../platform/sinks/sink-consumer.ts'
+import { createStore } from '../platform/sinks/stores/index.ts'
 import { parseSinkConfig, runSinkUnit } from '../platform/sinks/sink-unit.ts'
 import type { SinkConfig } from '../experiments/contracts.ts'
 import type { CliContext } from './context.ts'
@@ -74,7 +75,7 @@ async function alone (ctx: CliContext, o: SinkOptions, stopped: Promise<void>): 
       bootstrap: parseBootstrap(o.bootstrap ?? ''),
       topicPattern: o.topics,
       groupId: o.group ?? `fleetlab-sink-${process.pid}-${Date.now()}`,
-      outFile: resolve(o.out ?? ''),
+      store: { kind: 'file', options: { outFile: resolve(o.out ?? '') } },
     })
   } catch (err) {
     if (!(err instanceof InvalidConfigError)) throw err
@@ -84,19 +85,21 @@ async function alone (ctx: CliContext, o: SinkOptions, stopped: Promise<void>): 
 
   const kafka = createKafkaClient({ bootstrap: config.bootstrap, clientId: 'fleetlab-sink' })
   const metrics = new MetricsRecorder()
-  const sink = new FileSink(config, { kafka, metrics, event: (kind, detail) => ctx.stderr(`${kind}: ${detail}`) })
+  const event = (kind: string, detail: string): void => ctx.stderr(`${kind}: ${detail}`)
+  const store = await createStore(config.store.kind, { ...config.store.options }, { event, now: Date.now })
+  const sink = new SinkConsumer(config, { kafka, store, metrics, event })
   try {
     await sink.start()
-    ctx.stderr(`sink: reading /${config.topicPattern}/ from ${config.bootstrap.join(',')} (group ${config.groupId}) into ${config.outFile}; Ctrl-C stops`)
+    ctx.stderr(`sink: reading /${config.topicPattern}/ from ${config.bootstrap.join(',')} (group ${config.groupId}) into ${String(config.store.options.outFile)}; Ctrl-C stops`)
     const totals = new Map<string, number>()
     const ticker = setInterval(() => {
       sink.sampleLag()
       for (const w of metrics.drain()) {
         for (const [name, n] of w.counters) totals.set(name, (totals.get(name) ?? 0) + n)
         const latency = w.histograms.get(sinkMetrics.latency)
-        const lag = w.gauges.get(sinkMetrics.lag)?.value ?? 0
+        const lag = w.gauges.get(sinkMetrics.fetchLag)?.value ?? 0
         ctx.stderr(`${new Date(w.startMs).toISOString().slice(11, 19)}  records ${w.counters.get(sinkMetrics.records) ?? 0}/s` +
-          `  delivered ${totals.get(sinkMetrics.delivered) ?? 0}  duplicates ${totals.get(sinkMetrics.duplicates) ?? 0}` +
+          `  delivered ${sink.accounting.delivered}  duplicates ${sink.accounting.duplicates}` +
           `  untraced ${totals.get(sinkMetrics.untraced) ?? 0}  undecodable ${totals.get(sinkMetrics.undecodable) ?? 0}  lag ${lag}` +
           (latency !== undefined && latency.count > 0 ? `  e2e p50 ${latency.percentile(50).toFixed(1)} ms p99 ${latency.percentile(99).toFixed(1)} ms` : ''))
       }
@@ -104,6 +107,7 @@ async function alone (ctx: CliContext, o: SinkOptions, stopped: Promise<void>): 
     await stopped
     clearInterval(ticker)
     await sink.stop()
+    await store.close()
   } finally {
     await kafka.close()
   }

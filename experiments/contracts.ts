@@ -30,6 +30,8 @@ export interface PlatformChoice {
   readonly edgePort?: number
   readonly cloudPort?: number
   readonly lwm2mPort?: number
+  /** Partitions of the observations and registrations topics (embedded platform; default 12). */
+  readonly partitions?: number
 }
 
 export interface FleetConfig {
@@ -69,8 +71,18 @@ export interface ExperimentConfig {
   readonly workload: unknown
   /** After the workload ends, wait up to this long for in-flight messages to arrive at the sink. */
   readonly drainMs: number
-  readonly sink: { readonly kind: 'file' }
+  readonly sink: SinkChoice
   readonly thresholds: readonly Threshold[]
+}
+
+/** The experiment's sink: a store by name, its consumer replicas at the start, the processing cost per record. */
+export interface SinkChoice {
+  readonly kind: 'file' | 'influxdb' | 'postgres'
+  readonly replicas: number
+  readonly cost?: { readonly ms: number, readonly kind: 'cpu' | 'wait' }
+  readonly sessionTimeoutMs: number
+  /** The store's own options (docs/experiments.md); the file store's outFile defaults to the run folder's sink.ndjson. */
+  readonly options: Readonly<Record<string, unknown>>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -166,14 +178,18 @@ export interface GatewayReport {
   readonly deregistered: { readonly clean: number, readonly unclean: number }
 }
 
-/** `config` for a sink consumer. */
+/** `config` for a sink consumer replica (every replica of one sink gets the same). */
 export interface SinkConfig {
   readonly bootstrap: readonly string[]
   /** Regular expression source of the topics to read, e.g. ^iot\..*\.observations$ */
   readonly topicPattern: string
   readonly groupId: string
-  /** NDJSON output file (absolute path). */
-  readonly outFile: string
+  /** The store by its registry name (platform/sinks/stores/index.ts) and its options, e.g. file with { outFile }. */
+  readonly store: { readonly kind: string, readonly options: Readonly<Record<string, unknown>> }
+  /** Processing cost per record, so that consumers saturate on a small machine and scaling shows. */
+  readonly cost?: { readonly ms: number, readonly kind: 'cpu' | 'wait' }
+  /** See ConsumeOptions.sessionTimeoutMs (platform/kafka/client.ts). */
+  readonly sessionTimeoutMs?: number
 }
 
 /** `report` of a sink after `finish`. */
@@ -184,4 +200,6 @@ export interface SinkReport {
   readonly records: number
   readonly untraced: number
   readonly undecodable: number
+  /** Records the store could not write (a value the database refuses), counted and skipped. */
+  readonly rejected?: number
 }

@@ -23,6 +23,11 @@ export type UnitMessage =
   | { type: 'windows', windows: MetricWindowJSON[] }
   /** Something worth a line in events.csv (registration storm done, an error). `atMs`: epoch ms. */
   | { type: 'event', atMs: number, kind: string, detail: string }
+  /**
+   * Sinks: the traced notifications one batch wrote, per endpoint as inclusive ranges [start, end, ...]
+   * (platform/sinks/arrivals.ts), sent before the batch is committed.
+   */
+  | { type: 'arrivals', arrivals: Record<string, number[]> }
   /** The unit's final report, sent once after `finish`; its shape depends on the unit kind. */
   | { type: 'report', report: unknown }
   /** The unit cannot go on; it exits after sending this. */
@@ -206,7 +211,8 @@ export class ChannelClient extends EventEmitter {
   static async fromEnv (kind: UnitKind, env: NodeJS.ProcessEnv = process.env): Promise<ChannelClient> {
     const address = env[CHANNEL_ENV.address]
     const token = env[CHANNEL_ENV.token]
-    const unit = env[CHANNEL_ENV.unit]
+    // a scaled service's replicas share one spec: its unit name says where the replica number goes (sink-{replica})
+    const unit = env[CHANNEL_ENV.unit]?.replaceAll('{replica}', env.FLEETLAB_REPLICA ?? '0')
     if (address === undefined || token === undefined || unit === undefined) {
       throw new Error(`${CHANNEL_ENV.address}, ${CHANNEL_ENV.token} and ${CHANNEL_ENV.unit} must be set: this ${kind} is started by the runner (fleetlab run)`)
     }
@@ -215,6 +221,15 @@ export class ChannelClient extends EventEmitter {
 
   send (message: UnitMessage): void {
     write(this.#socket, message)
+  }
+
+  /**
+   * Sends and resolves once the message has been handed to the kernel: a unit killed after that still delivers it
+   * (the kernel sends what its socket buffer holds), so a sink may commit what it told. Rejects when the runner is gone.
+   */
+  async sendFlushed (message: UnitMessage): Promise<void> {
+    if (this.#socket.destroyed) throw new Error('the runner went away')
+    await new Promise<void>((resolve, reject) => this.#socket.write(JSON.stringify(message) + '\n', err => { if (err != null) reject(err); else resolve() }))
   }
 
   /** Resolves once everything written has been flushed, then closes. */

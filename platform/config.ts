@@ -28,6 +28,11 @@ export interface PlatformConfig {
   cloud: BrokerConfig
   mirror: { enabled: boolean, refreshSeconds: number, heapMb: number }
   lwm2m: Lwm2mConfig
+  /**
+   * Partitions of the gateway's observations and registrations topics, on the edge and in the cloud: the most
+   * sink consumers one group can use. Records are keyed by endpoint, so one device's records keep their order.
+   */
+  partitions: number
 }
 
 export const defaultPlatformConfig: PlatformConfig = {
@@ -37,6 +42,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   cloud: { port: 39092, controllerPort: 39093, heapMb: 384 },
   mirror: { enabled: true, refreshSeconds: 3, heapMb: 256 },
   lwm2m: { enabled: true, port: 5683, gateway: 'gw1' },
+  partitions: 12,
 }
 
 /** The same keys a platform config file takes, flattened from CLI flags. */
@@ -50,6 +56,7 @@ export interface PlatformOverrides {
   gateway?: string
   /** false: no LWM2M server. */
   lwm2m?: boolean
+  partitions?: number
 }
 
 type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | 'gateway' | Shape }
@@ -60,6 +67,7 @@ const fileShape: Shape = {
   cloud: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
   mirror: { enabled: 'boolean', refreshSeconds: 'number', heapMb: 'number' },
   lwm2m: { enabled: 'boolean', port: 'number', gateway: 'gateway' },
+  partitions: 'number',
 }
 
 /** A gateway id becomes part of topic names (iot.<gw>.observations): Kafka's legal characters, no dots. */
@@ -131,6 +139,7 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     cloud: { ...defaultPlatformConfig.cloud, ...file.cloud },
     mirror: { ...defaultPlatformConfig.mirror, ...file.mirror },
     lwm2m: { ...defaultPlatformConfig.lwm2m, ...file.lwm2m },
+    partitions: file.partitions ?? defaultPlatformConfig.partitions,
   }
   const problems: string[] = []
   if (flags.name !== undefined) c.name = flags.name
@@ -156,8 +165,20 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     if (!GATEWAY.test(flags.gateway)) problems.push(`--gateway: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(flags.gateway)}`)
     c.lwm2m.gateway = flags.gateway
   }
+  if (flags.partitions !== undefined) c.partitions = flags.partitions
+  if (!Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS) {
+    problems.push(`partitions: expected a whole number 1-${MAX_PARTITIONS}, got ${JSON.stringify(c.partitions)}`)
+  }
   if (problems.length > 0) throw new InvalidConfigError(problems)
   return c
+}
+
+/** More partitions than this only costs the brokers memory and MirrorMaker 2 tasks on one machine. */
+export const MAX_PARTITIONS = 256
+
+/** The topics of a gateway that get `partitions` partitions (management requests and replies keep one). */
+export function partitionedTopics (gateway: string): string[] {
+  return [`iot.${gateway}.observations`, `iot.${gateway}.registrations`]
 }
 
 export function bootstrapOf (c: PlatformConfig, side: 'edge' | 'cloud'): string[] {

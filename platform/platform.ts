@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { InterruptedError, PlatformStateError } from '../lib/errors.ts'
 import { platformDir } from '../lib/home.ts'
 import { formatDuration } from '../lib/time.ts'
-import { bootstrapOf } from './config.ts'
+import { bootstrapOf, partitionedTopics } from './config.ts'
 import type { PlatformConfig } from './config.ts'
 import { probeTopics, waitForBroker, waitForCoap, waitForMirror } from './health.ts'
 import { javaBinary, kafkaClasspath } from './jvm.ts'
@@ -97,9 +97,15 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       // Probe topics exist on both sides before MirrorMaker's first topic scan, so it picks them up at once.
       await Promise.all([edge.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }]),
         cloud.createTopics([{ name: probeTopics.up }, { name: probeTopics.down }])])
+      // The gateway's data topics get their partitions before the LWM2M server creates them with one, on both sides:
+      // MirrorMaker 2 writes partition p at the edge into partition p in the cloud. External clusters keep theirs.
+      if (config.lwm2m.enabled) {
+        const topics = partitionedTopics(config.lwm2m.gateway).map(name => ({ name, partitions: config.partitions }))
+        await Promise.all(local.map(side => (side === 'edge' ? edge : cloud).createTopics(topics)))
+      }
       const startMirror = async (): Promise<void> => {
         const spec = await prepareMirror({ platform: config.name, service: services.mirror, dir, edgeBootstrap: bootstrapOf(config, 'edge'),
-          cloudBootstrap: bootstrapOf(config, 'cloud'), refreshSeconds: config.mirror.refreshSeconds, heapMb: config.mirror.heapMb,
+          cloudBootstrap: bootstrapOf(config, 'cloud'), refreshSeconds: config.mirror.refreshSeconds, heapMb: config.mirror.heapMb, tasks: config.partitions,
           java, classpath, readonlyPaths })
         checkpoint()
         const instance = await runtime.start(spec)

@@ -18,6 +18,8 @@ export interface PlatformHandle {
   readonly lwm2m: { readonly host: string, readonly port: number }
   /** iot.<gateway>.observations, at the edge and (mirrored, same name) in the cloud. */
   readonly observations: RegExp
+  /** Partitions of the observations topic in the cloud: the most sink replicas that can share the work. */
+  readonly partitions: number
   /** For events.csv. */
   readonly description: string
 }
@@ -48,19 +50,21 @@ export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformH
     const edge = createKafkaClient({ bootstrap: ext.edgeBootstrap, clientId })
     const cloud = createKafkaClient({ bootstrap: ext.cloudBootstrap, clientId })
     await Promise.all([edge.describeCluster(), cloud.describeCluster()])
+    // external clusters keep their topics as they are: the partition count there caps the sink's replicas
+    const topic = `iot.${ext.gateway}.observations`
+    const partitions = (await cloud.topicOffsets(topic)).length
     return {
-      edge, cloud, lwm2m: ext.lwm2m, observations: observationsTopic(ext.gateway),
-      description: `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}`,
+      edge, cloud, lwm2m: ext.lwm2m, observations: observationsTopic(ext.gateway), partitions: Math.max(1, partitions),
+      description: `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}; ` +
+        (partitions > 0 ? `${topic} has ${partitions} partition${partitions === 1 ? '' : 's'} in the cloud` : `${topic} does not exist in the cloud yet (counted as 1 partition)`),
     }
   }
   const { up, config: c } = await startEmbedded(o)
   const edge = createKafkaClient({ bootstrap: [`${c.host}:${c.edge.port}`], clientId })
   const cloud = createKafkaClient({ bootstrap: [`${c.host}:${c.cloud.port}`], clientId })
-  // The sink subscribes by pattern, which sees topics that exist: create the mirrored topic up front
-  // (MirrorMaker 2 with the identity policy then writes into it).
-  await cloud.createTopics([{ name: `iot.${c.lwm2m.gateway}.observations`, partitions: 1 }])
+  // platformUp created the observations topic on both sides with its partitions, so the sink's pattern sees it at once
   return {
-    edge, cloud, lwm2m: { host: c.host, port: c.lwm2m.port }, observations: observationsTopic(c.lwm2m.gateway),
+    edge, cloud, lwm2m: { host: c.host, port: c.lwm2m.port }, observations: observationsTopic(c.lwm2m.gateway), partitions: c.partitions,
     description: `${o.name} healthy in ${(up.healthyMs / 1000).toFixed(1)} s (${up.steps.map(s => `${s.service} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`,
   }
 }
@@ -77,8 +81,8 @@ async function startEmbedded (o: PlatformStepOptions): Promise<{ up: UpResult, c
     const edgePort = o.choice.edgePort ?? await findFreePortPair(29100, 400)
     const cloudPort = o.choice.cloudPort ?? await findFreePortPair(30000, 400)
     const lwm2mPort = o.choice.lwm2mPort ?? await findFreeUdpPort(5700, 1000)
-    const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1' })
-    o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}`)
+    const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1', ...(o.choice.partitions !== undefined ? { partitions: o.choice.partitions } : {}) })
+    o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}, ${config.partitions} partitions`)
     o.starting()
     try {
       return { up: await platformUp({ home: o.home, runtime: o.runtime, progress: o.progress, signal: o.signal }, config), config }

@@ -14,7 +14,12 @@ import { platformDir } from '../../lib/home.ts'
 import { ServiceMonitor, TopicMonitor, topicRecords, UdpDropsMonitor } from '../../control/monitors.ts'
 import { gatewayServiceSpec } from '../../simulator/gateway-service.ts'
 import { gatewaysNeeded, placeDevices } from '../../simulator/gateway-placement.ts'
-import { sinkServiceSpec } from '../../platform/sinks/service.ts'
+import { SINK_SERVICE, sinkServiceSpec } from '../../platform/sinks/service.ts'
+import { SequenceAccounting } from '../../platform/sinks/accounting.ts'
+import { arrivalProblems, recordArrivals } from '../../platform/sinks/arrivals.ts'
+import type { Arrivals } from '../../platform/sinks/arrivals.ts'
+import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
+import { SinkGroup } from './sink-group.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
 import type { ExperimentConfig, GatewayReport, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { metric, SecondAssembler } from './seconds.ts'
@@ -25,6 +30,8 @@ import { observedSecond, progressLine } from './recording.ts'
 import { keepServiceLogs } from './logs.ts'
 
 const TICK_MS = 100
+/** Sink replicas connect as sink-0, sink-1, ... */
+const SINK_UNIT = 'sink'
 const FINISH_TIMEOUT_MS = 40_000
 
 export interface SessionOptions {
@@ -81,7 +88,10 @@ export class Session implements RunSession {
   #observations = /^$/
   #units: Units | undefined
   #gatewayNames: string[] = []
-  #sinkName = 'sink-0'
+  #sinks: SinkGroup | undefined
+  /** The run's one accountant of traced arrivals, fed by every sink replica (platform/sinks/arrivals.ts). */
+  readonly #accounting = new SequenceAccounting()
+  #partitions = 1
   #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor } | undefined
   /** Kernel drops at the embedded LWM2M server's socket (same host); none for an external server. */
   #udpDrops: UdpDropsMonitor | undefined
@@ -126,6 +136,7 @@ export class Session implements RunSession {
     this.#cloud = p.cloud
     this.#lwm2m = p.lwm2m
     this.#observations = p.observations
+    this.#partitions = p.partitions
     this.event('platform', 'runner', p.description)
   }
 
@@ -142,15 +153,34 @@ export class Session implements RunSession {
         this.event('error', unit, reason)
         this.#o.progress(`error: ${unit}: ${reason}`)
       },
+      arrivals: (unit, arrivals) => this.#arrivals(unit, arrivals),
+      replicaGone: unit => {
+        if (this.#finished) return
+        this.event('replica-lost', unit, `${unit} went away without being asked (killed?); the control loop replaces it`)
+        this.#o.progress(`${unit} went away; it will be replaced`)
+      },
     })
     const dir = platformDir(this.#o.home, this.platformName)
     const t0 = Date.now()
-    await this.#units.start(this.#sinkName, 0, env => sinkServiceSpec({ platform: this.platformName, dir, env, replica: 0, writablePaths: [this.runDir] }), {
-      bootstrap: this.#cloud.bootstrap,
-      topicPattern: this.#observations.source,
-      groupId: `fleetlab-sink-${this.runId}`,
-      outFile: join(this.runDir, 'sink.ndjson'),
+    const sink = this.config.sink
+    const replicas = Math.min(sink.replicas, this.#partitions)
+    if (replicas < sink.replicas) this.event('sink', 'runner', `sink.replicas ${sink.replicas} capped at the ${this.#partitions} partitions of the observations topic`)
+    const options = sink.kind === 'file' ? { outFile: join(this.runDir, 'sink.ndjson'), ...sink.options } : { ...sink.options }
+    this.#sinks = new SinkGroup({
+      runtime: this.#o.runtime,
+      units: this.#units,
+      prefix: SINK_UNIT,
+      spec: sinkServiceSpec({ platform: this.platformName, dir, env: this.#units.channel.envFor(`${SINK_UNIT}-{replica}`), writablePaths: [this.runDir] }),
+      config: {
+        bootstrap: this.#cloud.bootstrap,
+        topicPattern: this.#observations.source,
+        groupId: `fleetlab-sink-${this.runId}`,
+        store: { kind: sink.kind, options },
+        ...(sink.cost !== undefined ? { cost: sink.cost } : {}),
+        sessionTimeoutMs: sink.sessionTimeoutMs,
+      },
     })
+    await this.#sinks.scale(replicas)
     const gateways = gatewaysNeeded(Math.max(1, this.#o.peakDevices), f.maxDevicesPerGateway)
     this.#gatewayNames = Array.from({ length: gateways }, (_, i) => `gateway-${i}`)
     const first = this.#workload?.at(0)
@@ -177,7 +207,7 @@ export class Session implements RunSession {
         seed: this.seed,
       })
     }))
-    this.event('fleet', 'runner', `${gateways} gateway${gateways === 1 ? '' : 's'} (up to ${f.maxDevicesPerGateway} devices each, ${f.placement}) and the sink ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    this.event('fleet', 'runner', `${gateways} gateway${gateways === 1 ? '' : 's'} (up to ${f.maxDevicesPerGateway} devices each, ${f.placement}) and ${replicas} ${sink.kind} sink replica${replicas === 1 ? '' : 's'} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
 
   async monitorsStart (): Promise<void> {
@@ -191,8 +221,9 @@ export class Session implements RunSession {
     ;[this.#edge0, this.#cloud0] = await Promise.all([topicRecords(this.#edge, this.#observations), topicRecords(this.#cloud, this.#observations)])
     this.#monitors = {
       services: new ServiceMonitor(this.#o.runtime, this.platformName, this.recorder, inst => {
-        // units leave on their own once finished; a platform service never should during a run
-        if (this.#finished) return
+        // units leave on their own once finished; a platform service never should during a run; sink replicas come
+        // and go with scaling, and one that is killed is replaced by the control loop
+        if (this.#finished || inst.service === SINK_SERVICE) return
         const reason = `${inst.service}${inst.service === 'gateway' ? ` ${inst.replica}` : ''} (${inst.id}) stopped during the run; its log is kept in logs/`
         this.outcome.failures.push(reason)
         this.event('error', 'runner', reason)
@@ -271,9 +302,17 @@ export class Session implements RunSession {
     const gw = await this.#units.finish(this.#gatewayNames, FINISH_TIMEOUT_MS)
     this.outcome.gateways = this.#units.gatewayReports(gw)
     for (const name of this.#gatewayNames) if (gw.get(name) === undefined) this.outcome.failures.push(`${name}: no report (its sends are not counted)`)
-    const sink = await this.#units.finish([this.#sinkName], FINISH_TIMEOUT_MS)
-    this.outcome.sink = this.#units.sinkReport(sink)
-    if (this.outcome.sink === undefined) this.outcome.failures.push(`${this.#sinkName}: no report (deliveries are not counted)`)
+    const reports = await this.#units.finishGroup(SINK_UNIT, FINISH_TIMEOUT_MS)
+    const replicaReports = reports.filter((r): r is SinkReport => typeof r === 'object' && r !== null && 'records' in r)
+    this.event('sink', 'runner', `${replicaReports.length} sink replica report${replicaReports.length === 1 ? '' : 's'}: ` +
+      replicaReports.map(r => `${r.records} records`).join(', '))
+    this.outcome.sink = {
+      devices: this.#accounting.report(),
+      records: this.assembler.total(metric.sinkRecords),
+      untraced: this.assembler.total(sinkMetrics.untraced),
+      undecodable: this.assembler.total(sinkMetrics.undecodable),
+      rejected: this.assembler.total(sinkMetrics.rejected),
+    }
     this.outcome.edgeRecords = (this.#monitors?.edge.total ?? this.#edge0) - this.#edge0
     this.outcome.cloudRecords = (this.#monitors?.cloud.total ?? this.#cloud0) - this.#cloud0
   }
@@ -296,6 +335,7 @@ export class Session implements RunSession {
 
   async cleanup (): Promise<void> {
     await this.stopRecording()
+    await this.#sinks?.stopAll()
     await this.#units?.stopAll()
     await this.#units?.close()
     await Promise.all([this.#edge?.close(), this.#cloud?.close()].map(p => p?.catch(() => {})))
@@ -312,6 +352,18 @@ export class Session implements RunSession {
     } else if (this.config.platform.external !== undefined) {
       await this.#o.runtime.sweep(this.platformName).catch(() => 0)
     }
+  }
+
+  /** A replica's batch of arrivals into the run's accounting; delivered and duplicates per second come from here. */
+  #arrivals (unit: string, arrivals: unknown): void {
+    const problems = arrivalProblems(arrivals)
+    if (problems.length > 0) {
+      this.event('error', unit, `arrivals refused: ${problems.slice(0, 3).join('; ')}`)
+      return
+    }
+    const { delivered, duplicates } = recordArrivals(this.#accounting, arrivals as Arrivals)
+    if (delivered > 0) this.recorder.counter(metric.delivered, delivered)
+    if (duplicates > 0) this.recorder.counter(metric.duplicates, duplicates)
   }
 
   #recordTargets (): void {

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import type { FleetConfig, PlatformChoice, Threshold } from '../contracts.ts'
+import type { FleetConfig, PlatformChoice, SinkChoice, Threshold } from '../contracts.ts'
 import { parseGeneratorSpec } from '../../simulator/generators.ts'
 import type { GeneratorSpec } from '../../simulator/generators.ts'
 import { sensorObjectIds } from '../../simulator/lwm2m/options.ts'
@@ -63,6 +63,7 @@ export const platformSchema = strictObject({
   edgePort: port.optional(),
   cloudPort: port.optional(),
   lwm2mPort: port.optional(),
+  partitions: count(1, 256, 'partitions').optional(),
 }).default({}).transform((p): PlatformChoice => stripUndefined(p))
 
 const objectEntry = strictObject({
@@ -121,6 +122,21 @@ export function fleetSchema (ctx: ParseContext): z.ZodType<FleetConfig, z.ZodTyp
   })
 }
 
+/**
+ * The sink: its store by name, how many consumer replicas start, and the processing cost per record (so consumers
+ * saturate on a small machine and scaling shows). The store checks its own `options` when it starts.
+ */
+export const sinkSchema = strictObject({
+  kind: z.enum(['file', 'influxdb', 'postgres']).default('file'),
+  replicas: count(1, 256, 'replicas').default(1),
+  cost: duration({ max: 10_000 }).default(0),
+  costKind: z.enum(['wait', 'cpu']).default('wait'),
+  sessionTimeout: duration({ min: 6000, max: 300_000 }).default('10s'),
+  options: z.record(z.string(), z.unknown()).default({}),
+}).default({}).transform((s): SinkChoice => ({
+  kind: s.kind, replicas: s.replicas, ...(s.cost > 0 ? { cost: { ms: s.cost, kind: s.costKind } } : {}), sessionTimeoutMs: s.sessionTimeout, options: s.options,
+}))
+
 export const thresholdsSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}).transform((input, ctx): Threshold[] => {
   const { thresholds, problems } = parseThresholds(input)
   for (const p of problems) ctx.addIssue({ code: 'custom', message: p.message, path: [p.metric] })
@@ -136,7 +152,7 @@ export function commonShape (ctx: ParseContext) {
     platform: platformSchema,
     fleet: fleetSchema(ctx),
     drain: duration({ max: 3_600_000 }).default('15s'),
-    sink: strictObject({ kind: z.literal('file').default('file') }).default({}),
+    sink: sinkSchema,
     thresholds: thresholdsSchema,
   }
 }

@@ -43,9 +43,27 @@ export interface ConsumeOptions {
    * Optional: called after each fetched batch of a partition has been handed to onRecord, with the partition's
    * high watermark as the broker reported it with the batch and the records still behind it (consumer lag).
    * Batches come only when records do: an idle, caught-up partition reports nothing new (its lag stays 0).
+   * The batch's offsets are resolved (and so committed) only once the promise it returns has resolved: a sink
+   * flushes its store here, so nothing is committed before it is written (at-least-once). A rejection leaves the
+   * batch uncommitted; the client fetches it again.
    */
-  onBatchEnd? (position: PartitionPosition): void
+  onBatchEnd? (position: PartitionPosition): Promise<void> | void
+  /** Told about the consumer's group membership: rebalances (with how long consumption paused), crashes. */
+  onGroupEvent? (event: GroupEvent): void
+  /**
+   * How long the group coordinator waits for a member's heartbeat before it gives the member's partitions to the
+   * others (a replica killed without leaving). Default 10000 ms; the broker's minimum is 6000 ms.
+   */
+  sessionTimeoutMs?: number
 }
+
+export type GroupEvent =
+  /** The member was told to rejoin (another member joined or left): it stops fetching until it has joined again. */
+  | { type: 'rebalancing', atMs: number }
+  /** Joined (again): the partitions it owns now, and how long it did not consume since 'rebalancing' (if it saw one). */
+  | { type: 'joined', atMs: number, partitions: number, pauseMs: number | undefined, memberId: string }
+  /** The client gave up on an error (it restarts itself when the error is retriable). */
+  | { type: 'crash', atMs: number, error: string, restart: boolean }
 
 export interface PartitionPosition {
   topic: string

@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from '
 import { KafkaError } from '../../lib/errors.ts'
 import { sleep } from '../../lib/time.ts'
 import type {
-  ClusterDescription, ConsumeOptions, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
+  ClusterDescription, ConsumeOptions, GroupEvent, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
   OutgoingRecord, TopicSpec,
 } from './client.ts'
 
@@ -90,7 +90,13 @@ export class KafkaJsClient implements KafkaClient {
 
   async consume (options: ConsumeOptions): Promise<KafkaConsumer> {
     await this.#waitForTopics(options.topics.filter((t): t is string => typeof t === 'string'), options.waitForTopicsMs ?? 30_000)
-    const consumer: Consumer = this.#kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 })
+    // KafkaJS has only eager assignors (RoundRobin): every membership change is a stop-the-world rebalance (no
+    // KIP-429 cooperative-sticky), so the consumer tells how long each one paused it (onGroupEvent 'joined').
+    const sessionTimeout = options.sessionTimeoutMs ?? 10_000
+    const consumer: Consumer = this.#kafka.consumer({
+      groupId: options.groupId, maxWaitTimeInMs: 100, sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+    })
+    if (options.onGroupEvent !== undefined) watchGroup(consumer, options.onGroupEvent)
     await wrap('connect consumer', () => consumer.connect())
     this.#open.add(consumer)
     await wrap('subscribe', () => consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false }))
@@ -175,25 +181,53 @@ function incoming (topic: string, partition: number, message: KafkaMessage): Inc
 
 /** Heartbeat at least every this many records of a long batch (KafkaJS throttles the real heartbeats itself). */
 const HEARTBEAT_EVERY = 1000
+/** ... and at least this often while a slow onRecord (a sink's processing cost) works through one batch. */
+const HEARTBEAT_MS = 1000
 
 /**
- * Batch-wise consumption, for callers that want the lag (onBatchEnd). Offsets are resolved record by record, so a
- * consumer stopped or rebalanced in the middle of a batch commits only what onRecord has seen (KafkaJS issue 18).
+ * Batch-wise consumption, for callers that want the lag or a flush per batch (onBatchEnd). The batch's offsets are
+ * resolved only after onBatchEnd's promise resolved, up to the last record onRecord has seen: a consumer stopped or
+ * rebalanced in the middle of a batch commits only what was handed over and flushed (KafkaJS issue 18).
  */
 async function eachBatch (payload: EachBatchPayload, options: ConsumeOptions): Promise<void> {
   const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
   const { topic, partition } = batch
   let next = Number(batch.firstOffset() ?? 0)
+  let last: string | undefined
   let n = 0
-  for (const message of batch.messages) {
-    if (!isRunning() || isStale()) break
-    await options.onRecord(incoming(topic, partition, message))
-    resolveOffset(message.offset)
-    next = Number(message.offset) + 1
-    if (++n % HEARTBEAT_EVERY === 0) await heartbeat()
+  let beat = Date.now()
+  try {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break
+      await options.onRecord(incoming(topic, partition, message))
+      last = message.offset
+      next = Number(message.offset) + 1
+      // a heartbeat that finds the group rebalancing throws: the records handled so far are still flushed below
+      if (++n % HEARTBEAT_EVERY === 0 || Date.now() - beat >= HEARTBEAT_MS) { beat = Date.now(); await heartbeat() }
+    }
+  } finally {
+    const highWatermark = Number(batch.highWatermark)
+    await options.onBatchEnd?.({ topic, partition, highWatermark, lag: Math.max(0, highWatermark - next) })
   }
-  const highWatermark = Number(batch.highWatermark)
-  options.onBatchEnd?.({ topic, partition, highWatermark, lag: Math.max(0, highWatermark - next) })
+  if (last !== undefined) resolveOffset(last)
+}
+
+/** Rebalances and crashes of one consumer, from KafkaJS's instrumentation events. */
+function watchGroup (consumer: Consumer, tell: (e: GroupEvent) => void): void {
+  let since: number | undefined
+  consumer.on(consumer.events.REBALANCING, () => {
+    since ??= Date.now()
+    tell({ type: 'rebalancing', atMs: since })
+  })
+  consumer.on(consumer.events.GROUP_JOIN, e => {
+    const now = Date.now()
+    const assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
+    tell({ type: 'joined', atMs: now, partitions: assigned, pauseMs: since === undefined ? undefined : now - since, memberId: e.payload.memberId })
+    since = undefined
+  })
+  consumer.on(consumer.events.CRASH, e => {
+    tell({ type: 'crash', atMs: Date.now(), error: e.payload.error.message, restart: e.payload.restart })
+  })
 }
 
 function normaliseHeaders (headers: Record<string, unknown> | undefined): Record<string, Buffer | undefined> {

@@ -11,6 +11,8 @@ export interface MirrorOptions {
   cloudBootstrap: readonly string[]
   refreshSeconds: number
   heapMb: number
+  /** MirrorSourceConnector tasks (tasks.max): one per partition of the data topics, so no task copies for two. Default 1. */
+  tasks?: number
   java: string
   classpath: string
   readonlyPaths: string[]
@@ -50,7 +52,7 @@ export function mirrorProperties (o: MirrorOptions): string {
     'offset.storage.replication.factor': 1,
     'status.storage.replication.factor': 1,
     'config.storage.replication.factor': 1,
-    'tasks.max': 1,
+    'tasks.max': o.tasks ?? 1,
     // Single records, low latency: send as soon as a record arrives, commit source offsets often.
     'producer.override.linger.ms': 0,
     'offset.flush.interval.ms': 5000,

@@ -47,6 +47,14 @@ export class NdjsonWriter {
     })
   }
 
+  /** Resolves once everything written so far has been handed to the file (the stream's buffer is empty). */
+  async flush (): Promise<void> {
+    if (this.#error !== undefined) throw this.#error
+    if (this.#stream.writableLength === 0) return
+    // an empty write's callback runs after every write before it has completed
+    await new Promise<void>((resolve, reject) => this.#stream.write('', err => { if (err != null) reject(err); else resolve() }))
+  }
+
   /** Flushes everything written and closes the file. */
   async close (): Promise<void> {
     if (this.#stream.closed) return

@@ -13,6 +13,8 @@ export interface PatternConsumerOptions {
   groupId: string
   onRecord: ConsumeOptions['onRecord']
   onBatchEnd?: ConsumeOptions['onBatchEnd']
+  onGroupEvent?: ConsumeOptions['onGroupEvent']
+  sessionTimeoutMs?: number
   /** How often to look for new topics. Default 2000 ms. */
   refreshMs?: number
   /** Told when the subscription changes. */
@@ -72,6 +74,8 @@ export class PatternConsumer {
         waitForTopicsMs: 10_000,
         onRecord: this.#o.onRecord,
         ...(this.#o.onBatchEnd !== undefined ? { onBatchEnd: this.#o.onBatchEnd } : {}),
+        ...(this.#o.onGroupEvent !== undefined ? { onGroupEvent: this.#o.onGroupEvent } : {}),
+        ...(this.#o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: this.#o.sessionTimeoutMs } : {}),
       })
       this.#topics = names
       this.#o.onSubscribe?.(names)

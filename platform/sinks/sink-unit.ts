@@ -1,19 +1,25 @@
-// The sink as a unit of a run (lib/channel.ts): `fleetlab sink`, started by the runner through the Runtime, connects
-// back, waits for its `config` (SinkConfig), runs the file sink, sends its closed metric windows every second and, on
-// `finish`, stops consuming (offsets committed), flushes the file, sends the last windows and its `report`.
-//   runner gone before finish  -> stop, exit 1
-//   start-up failed            -> `fatal`, exit 1
+// The sink as a unit of a run (lib/channel.ts): `fleetlab sink`, one replica of a sink's consumer group, started by
+// the runner through the Runtime (Runtime.scale starts and stops replicas), connects back, waits for its `config`
+// (SinkConfig), consumes into its store, tells each batch's arrivals before the batch is committed, and sends its
+// closed metric windows every second. It ends in one of three ways:
+//   `finish` from the runner   -> stop consuming (offsets committed), close the store, last windows, `report`, exit 0
+//   SIGTERM (scaled down)      -> the same: the replica leaves the group cleanly and says what it did, exit 0
+//   runner gone, start failed  -> stop (or `fatal`), exit 1
 import { isAbsolute } from 'node:path'
 import type { SinkConfig } from '../../experiments/contracts.ts'
 import type { RunnerMessage, UnitMessage } from '../../lib/channel.ts'
 import { InvalidConfigError, isFleetlabError } from '../../lib/errors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import type { KafkaClient } from '../kafka/client.ts'
-import { FileSink } from './file-sink.ts'
+import { SinkConsumer } from './sink-consumer.ts'
+import type { SinkStore } from './store.ts'
+import { createStore, storeNames } from './stores/index.ts'
 
 /** The unit's side of the control channel (ChannelClient), as much as the unit uses. */
 export interface UnitChannel {
   send (message: UnitMessage): void
+  /** Resolves once the message is with the kernel (ChannelClient.sendFlushed). */
+  sendFlushed (message: UnitMessage): Promise<void>
   close (): Promise<void>
   on (event: 'message', listener: (message: RunnerMessage) => void): unknown
   on (event: 'close', listener: () => void): unknown
@@ -28,17 +34,18 @@ export interface SinkUnitDeps {
   log?: (line: string) => void
   /** How long to wait for `config`. Default 30 s. */
   configTimeoutMs?: number
-  /** Resolves when the process is told to stop (SIGTERM): handled like a runner that went away. */
+  /** Resolves when the process is told to stop (SIGTERM): a replica scaled down; it finishes cleanly. */
   terminated?: Promise<void>
 }
 
-/** Validates a `config` payload, every problem at once (STYLE.md rule 2). */
+const CONFIG_KEYS = ['bootstrap', 'topicPattern', 'groupId', 'store', 'cost', 'sessionTimeoutMs']
+
+/** Validates a `config` payload, every problem at once (STYLE.md rule 2); the store checks its own options later. */
 export function parseSinkConfig (value: unknown): SinkConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidConfigError(['sink config: expected an object'])
   const v = value as Record<string, unknown>
   const problems: string[] = []
-  const allowed = ['bootstrap', 'topicPattern', 'groupId', 'outFile']
-  for (const key of Object.keys(v)) if (!allowed.includes(key)) problems.push(`sink config.${key}: unknown key (allowed: ${allowed.join(', ')})`)
+  for (const key of Object.keys(v)) if (!CONFIG_KEYS.includes(key)) problems.push(`sink config.${key}: unknown key (allowed: ${CONFIG_KEYS.join(', ')})`)
   const bootstrap = v.bootstrap
   if (!Array.isArray(bootstrap) || bootstrap.length === 0 || !bootstrap.every(b => typeof b === 'string' && /^[^:\s]+:\d{1,5}$/.test(b))) {
     problems.push(`sink config.bootstrap: expected ["host:port", ...], got ${JSON.stringify(bootstrap)}`)
@@ -49,7 +56,21 @@ export function parseSinkConfig (value: unknown): SinkConfig {
     try { new RegExp(v.topicPattern) } catch (err) { problems.push(`sink config.topicPattern: ${(err as Error).message}`) }
   }
   if (typeof v.groupId !== 'string' || v.groupId === '') problems.push(`sink config.groupId: expected a non-empty string, got ${JSON.stringify(v.groupId)}`)
-  if (typeof v.outFile !== 'string' || !isAbsolute(v.outFile)) problems.push(`sink config.outFile: expected an absolute path, got ${JSON.stringify(v.outFile)}`)
+  const store = v.store as { kind?: unknown, options?: unknown } | undefined
+  if (typeof store !== 'object' || store === null || typeof store.kind !== 'string' || !storeNames.includes(store.kind) ||
+    typeof store.options !== 'object' || store.options === null || Array.isArray(store.options)) {
+    problems.push(`sink config.store: expected { kind: ${storeNames.join(' | ')}, options: {...} }, got ${JSON.stringify(store)}`)
+  } else if (store.kind === 'file') {
+    const outFile = (store.options as Record<string, unknown>).outFile
+    if (typeof outFile !== 'string' || !isAbsolute(outFile)) problems.push(`sink config.store.options.outFile: expected an absolute path, got ${JSON.stringify(outFile)}`)
+  }
+  const cost = v.cost as { ms?: unknown, kind?: unknown } | undefined
+  if (cost !== undefined && (typeof cost !== 'object' || cost === null || typeof cost.ms !== 'number' || !(cost.ms >= 0) || (cost.kind !== 'cpu' && cost.kind !== 'wait'))) {
+    problems.push(`sink config.cost: expected { ms: >= 0, kind: 'cpu' | 'wait' }, got ${JSON.stringify(cost)}`)
+  }
+  if (v.sessionTimeoutMs !== undefined && (typeof v.sessionTimeoutMs !== 'number' || !Number.isInteger(v.sessionTimeoutMs) || v.sessionTimeoutMs < 6000)) {
+    problems.push(`sink config.sessionTimeoutMs: expected a whole number of ms >= 6000 (the broker's minimum), got ${JSON.stringify(v.sessionTimeoutMs)}`)
+  }
   if (problems.length > 0) throw new InvalidConfigError(problems)
   return v as unknown as SinkConfig
 }
@@ -89,17 +110,24 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
 
   const metrics = new MetricsRecorder({ now })
   let kafka: KafkaClient | undefined
-  let sink: FileSink
+  let store: SinkStore | undefined
+  let sink: SinkConsumer
   try {
     const config = parseSinkConfig(first.config)
+    store = await createStore(config.store.kind, { ...config.store.options }, { event, now })
     kafka = deps.kafka(config.bootstrap)
-    sink = new FileSink(config, { kafka, metrics, now, event })
+    sink = new SinkConsumer({ topicPattern: config.topicPattern, groupId: config.groupId, ...(config.cost !== undefined ? { cost: config.cost } : {}) }, {
+      kafka, store, metrics, now, event,
+      ...(config.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: config.sessionTimeoutMs } : {}),
+      onArrivals: arrivals => channel.sendFlushed({ type: 'arrivals', arrivals }),
+    })
     await sink.start()
-    log(`sink: consuming /${config.topicPattern}/ from ${config.bootstrap.join(',')} (group ${config.groupId}) into ${config.outFile}`)
+    log(`sink: consuming /${config.topicPattern}/ from ${config.bootstrap.join(',')} (group ${config.groupId}) into ${config.store.kind}`)
   } catch (err) {
     const code = isFleetlabError(err) ? err.code : 'FLEETLAB_SERVICE_FAILED'
     log(`sink: start failed: ${(err as Error).message}`)
     channel.send({ type: 'fatal', code, message: (err as Error).message })
+    await store?.close().catch(() => {})
     await kafka?.close().catch(() => {})
     await channel.close()
     return 1
@@ -116,12 +144,13 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   clearInterval(ticker)
   try {
     await sink.stop()
+    await store.close()
   } catch (err) {
     log(`sink: stopping failed: ${(err as Error).message}`)
     event('sink.error', `stopping failed: ${(err as Error).message}`)
   }
   await kafka.close().catch(() => {})
-  if (outcome.kind === 'gone') {
+  if (outcome.kind === 'gone' && outcome.why !== 'terminated') {
     log(`sink: ${outcome.why}; stopped after ${sink.records} records`)
     await channel.close()
     return 1
@@ -129,7 +158,7 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   // Every window, the current second's included: nothing more is recorded after this.
   sendWindows(metrics.currentSecond() + 1)
   channel.send({ type: 'report', report: sink.report() })
-  log(`sink: finished after ${sink.records} records`)
+  log(`sink: ${outcome.kind === 'finish' ? 'finished' : 'scaled down (SIGTERM), left the group'} after ${sink.records} records`)
   await channel.close()
   return 0
 }

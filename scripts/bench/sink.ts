@@ -1,6 +1,6 @@
 // `npm run bench:sink [-- records]`: throughput of the file sink (default 200,000 records).
 // Starts one Kafka broker (no mirror, no LWM2M server), produces traced observation records like the bridge's,
-// then times the FileSink reading them all from the beginning into an NDJSON file.
+// then times the sink consumer with the file store reading them all from the beginning into an NDJSON file.
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetlabHome, platformDir } from '../../lib/home.ts'
@@ -9,7 +9,8 @@ import { bootstrapOf, defaultPlatformConfig } from '../../platform/config.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
 import { platformDown, platformUp } from '../../platform/platform.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
-import { FileSink } from '../../platform/sinks/file-sink.ts'
+import { SinkConsumer } from '../../platform/sinks/sink-consumer.ts'
+import { createFileStore } from '../../platform/sinks/stores/file.ts'
 import { freePortPair, uniqueName } from '../../test/helpers.ts'
 import { observationRecord } from '../../test/platform/sinks/helpers.ts'
 
@@ -48,7 +49,8 @@ try {
 
   const outFile = join(platformDir(home, name), 'bench.ndjson')
   const metrics = new MetricsRecorder()
-  const sink = new FileSink({ bootstrap: bootstrapOf(config, 'cloud'), topicPattern: '^iot\\.bench\\.observations$', groupId: 'bench', outFile }, { kafka, metrics })
+  const store = await createFileStore({ outFile }, { event: () => {}, now: Date.now })
+  const sink = new SinkConsumer({ topicPattern: '^iot\\.bench\\.observations$', groupId: 'bench' }, { kafka, store, metrics })
   const cpu0 = process.cpuUsage()
   const t1 = Date.now()
   await sink.start()
@@ -59,6 +61,7 @@ try {
   }
   const t2 = Date.now()
   await sink.stop()
+  await store.close()
   const cpu = process.cpuUsage(cpu0)
   const report = sink.report()
   const delivered = Object.values(report.devices).reduce((s, d) => s + d.delivered, 0)

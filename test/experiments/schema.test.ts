@@ -20,7 +20,7 @@ test('a tiny file gets every default, units parsed', () => {
     objects: [{ objectId: 3303, instances: 1 }], confirmable: false, endpointPrefix: 'dev-',
   })
   assert.equal(c.drainMs, 15_000)
-  assert.deepEqual(c.sink, { kind: 'file' })
+  assert.deepEqual(c.sink, { kind: 'file', replicas: 1, sessionTimeoutMs: 10_000, options: {} })
   assert.deepEqual(c.thresholds, [])
   assert.deepEqual(c.workload, { mode: 'ramp', devices: { from: 100, to: 100 }, ratePerDevice: { from: 1, to: 1 }, rampMs: 0, holdMs: 30_000 })
 })
@@ -161,4 +161,13 @@ test('capacity defaults and SLO parsing', () => {
 test('kind: optional in options, but it must match the class', () => {
   assert.equal(parseExperiment('step', { kind: 'step', workload: { steps: [{ devices: 1, duration: '1s' }] } }).kind, 'step')
   assert.deepEqual(problems('step', { kind: 'linear', workload: { steps: [{ devices: 1, duration: '1s' }] } }), ['kind: expected "step", got "linear"'])
+})
+
+test('the sink: a store by name, replicas, a processing cost in ms, every problem at once', () => {
+  const c = parseExperiment('linear', { workload: { devices: 10, rate: '1/s', hold: '10s' }, sink: { kind: 'influxdb', replicas: 3, cost: '2ms', costKind: 'cpu', options: { url: 'http://127.0.0.1:8086' } } })
+  assert.deepEqual(c.sink, { kind: 'influxdb', replicas: 3, cost: { ms: 2, kind: 'cpu' }, sessionTimeoutMs: 10_000, options: { url: 'http://127.0.0.1:8086' } })
+  const r = safeParseExperiment('linear', { workload: { devices: 10, rate: '1/s', hold: '10s' }, sink: { kind: 'mongo', replicas: 0, cost: 'slow', sessionTimeout: '1s' } })
+  assert.equal(r.success, false)
+  const problems = r.success ? [] : r.problems
+  for (const field of ['sink.kind', 'sink.replicas', 'sink.cost', 'sink.sessionTimeout']) assert.ok(problems.some(p => p.startsWith(field)), `${field} in ${problems.join(' | ')}`)
 })
