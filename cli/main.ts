@@ -10,6 +10,7 @@ import { reportCommand } from './report.ts'
 import { runCommand } from './run.ts'
 import { sinkCommand } from './sink.ts'
 import { gatewayCommand } from './gateway.ts'
+import { scaleCommand } from './scale.ts'
 
 export { version } from './version.ts'
 import { version } from './version.ts'
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setu
   program.addCommand(devicesCommand(ctx, setExit))
   program.addCommand(compareCommand(ctx, setExit))
   program.addCommand(reportCommand(ctx, setExit))
+  program.addCommand(scaleCommand(ctx, setExit))
   // units the runner starts, not for people: hidden from the command list, each with its own --help
   program.addCommand(gatewayCommand(ctx, setExit), { hidden: true })
   program.addCommand(sinkCommand(ctx, setExit), { hidden: true })

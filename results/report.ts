@@ -30,7 +30,8 @@ export function runCharts (run: LoadedRun): ChartSpec[] {
       series(rows, 'e2e p50', col('e2e_p50_ms')), series(rows, 'e2e p95', col('e2e_p95_ms')), series(rows, 'e2e p99', col('e2e_p99_ms')),
       series(rows, 'e2e max', col('e2e_max_ms')), series(rows, 'lateness p99', col('lateness_p99_ms'), { dashed: true })] },
     { name: 'lag', title: 'Consumer lag and replicas', xLabel: x, yLabel: 'records', y2Label: 'replicas', series: [
-      series(rows, 'consumer lag', col('consumer_lag')), series(rows, 'mirror lag (edge - cloud)', col('mirror_lag')), series(rows, 'replicas', col('consumer_replicas'), { axis: 'right' })] },
+      series(rows, 'consumer lag', col('consumer_lag')), series(rows, 'mirror lag (edge - cloud)', col('mirror_lag')), series(rows, 'replicas', col('consumer_replicas'), { axis: 'right' }),
+      series(rows, 'desired replicas', col('consumer_desired'), { axis: 'right', dashed: true })] },
     { name: 'devices', title: 'Devices: target vs active', xLabel: x, yLabel: 'devices', series: [
       series(rows, 'target', col('devices_target'), { dashed: true }), series(rows, 'active', col('devices_active'))] },
     { name: 'cpu', title: 'CPU per service', xLabel: x, yLabel: '% of one core',

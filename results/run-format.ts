@@ -84,6 +84,10 @@ export interface TimeseriesRow {
   mirror_lag: number | null
   consumer_replicas: number | null
   errors: number | null
+  /** Sink replicas the control loop wants (the autoscaler's decision, or the fixed count). */
+  consumer_desired: number | null
+  /** The consumer group's largest partition time lag, seconds (kafka-lag-exporter's interpolation). */
+  consumer_lag_s: number | null
   /** Keyed by service name; a loaded row uses the column form (edge-kafka -> edge_kafka). */
   services: Record<string, ServiceSample>
 }
@@ -93,7 +97,11 @@ export type TimeseriesNumberColumn = Exclude<keyof TimeseriesRow, 't_s' | 'phase
 export const timeseriesNumberColumns = [
   'devices_target', 'devices_active', 'rate_target', 'sent', 'sent_late', 'lateness_p99_ms', 'edge_in', 'udp_drops', 'cloud_out',
   'delivered', 'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'e2e_max_ms', 'consumer_lag', 'mirror_lag', 'consumer_replicas', 'errors',
+  'consumer_desired', 'consumer_lag_s',
 ] as const satisfies readonly TimeseriesNumberColumn[]
+
+/** Columns added to format 1 after its first runs: a run without them loads with empty cells. */
+export const timeseriesLaterColumns: ReadonlySet<string> = new Set(['consumer_desired', 'consumer_lag_s'])
 
 /** The fixed columns, in file order; the per-service columns follow. */
 export const timeseriesFixedColumns = ['t_s', 'phase', ...timeseriesNumberColumns] as const

@@ -8,7 +8,7 @@ import { LatencyHistogram } from '../lib/metrics/histogram.ts'
 import type { HistogramJSON } from '../lib/metrics/histogram.ts'
 import {
   RUN_FORMAT_VERSION, defaultRunsDir, eventColumns, files, summaryColumns, summaryNumberColumns, timeseriesFixedColumns,
-  timeseriesNumberColumns,
+  timeseriesLaterColumns, timeseriesNumberColumns,
 } from './run-format.ts'
 import type { RunEvent, RunMeta, SummaryRow, TimeseriesRow } from './run-format.ts'
 
@@ -103,7 +103,7 @@ function expectColumns (dir: string, file: string, header: string[], expected: r
 function loadTimeseries (dir: string, text: string, tolerateCut: boolean): { services: string[], rows: TimeseriesRow[] } {
   const file = files.timeseries
   const { header, records } = parseCsv(dir, file, text, tolerateCut)
-  expectColumns(dir, file, header, timeseriesFixedColumns)
+  expectColumns(dir, file, header, timeseriesFixedColumns.filter(c => !timeseriesLaterColumns.has(c)))
   const services = header.filter(c => c.startsWith('cpu_pct_')).map(c => c.slice('cpu_pct_'.length))
   const index = new Map(header.map((c, i) => [c, i]))
   const rows = records.map((r, i): TimeseriesRow => {

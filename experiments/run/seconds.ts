@@ -28,6 +28,8 @@ export const metric = {
   lag: 'kafka.consumer.lag',
   mirrorLag: 'kafka.mirror.lag',
   udpDrops: 'lwm2m.udp.drops',
+  lagSeconds: 'kafka.consumer.lag_seconds',
+  desired: 'autoscaler.desired',
 } as const
 
 /** Histograms kept for the whole run (histograms.json). */
@@ -163,6 +165,8 @@ export class SecondAssembler {
       mirror_lag: gauge(metric.mirrorLag),
       consumer_replicas: gauge(serviceMetric.replicas('sink')),
       errors,
+      consumer_desired: gauge(metric.desired),
+      consumer_lag_s: gauge(metric.lagSeconds) === null ? null : roundTo(gauge(metric.lagSeconds)!, 3),
       services,
     }
   }

@@ -20,6 +20,7 @@ import { arrivalProblems, recordArrivals } from '../../platform/sinks/arrivals.t
 import type { Arrivals } from '../../platform/sinks/arrivals.ts'
 import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
 import { SinkGroup } from './sink-group.ts'
+import { saveScalable } from '../../platform/scalable.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
 import type { ExperimentConfig, GatewayReport, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { metric, SecondAssembler } from './seconds.ts'
@@ -180,6 +181,7 @@ export class Session implements RunSession {
         sessionTimeoutMs: sink.sessionTimeoutMs,
       },
     })
+    await saveScalable(this.#o.home, this.#o.runtime.kind, this.#sinks.spec, this.#partitions)
     await this.#sinks.scale(replicas)
     const gateways = gatewaysNeeded(Math.max(1, this.#o.peakDevices), f.maxDevicesPerGateway)
     this.#gatewayNames = Array.from({ length: gateways }, (_, i) => `gateway-${i}`)

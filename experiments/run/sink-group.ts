@@ -30,6 +30,7 @@ export class SinkGroup {
 
   get prefix (): string { return this.#o.prefix }
   get service (): string { return this.#o.spec.service }
+  get spec (): ServiceSpec { return this.#o.spec }
   /** The replica count last asked for. */
   get target (): number { return this.#target }
 

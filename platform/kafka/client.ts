@@ -98,6 +98,13 @@ export interface KafkaClient {
   createTopics (topics: TopicSpec[]): Promise<void>
   /** Low and high watermark per partition; an unknown topic gives []. */
   topicOffsets (topic: string): Promise<Array<{ partition: number, low: number, high: number }>>
+  /**
+   * The group's committed offset per partition of `topics` (the next offset it will read), from the admin API:
+   * what KEDA and Burrow read, so a stalled consumer shows growing lag. -1: the group never committed there.
+   */
+  groupOffsets (groupId: string, topics: readonly string[]): Promise<Array<{ topic: string, partition: number, offset: number }>>
+  /** The group's state and members (empty when it has none: every replica left). */
+  describeGroup (groupId: string): Promise<{ state: string, members: number }>
   producer (options?: { acks?: -1 | 0 | 1 }): Promise<KafkaProducer>
   consume (options: ConsumeOptions): Promise<KafkaConsumer>
   /** Closes every producer, consumer and admin connection this client opened. */

@@ -72,6 +72,20 @@ export class KafkaJsClient implements KafkaClient {
     }
   }
 
+  async groupOffsets (groupId: string, topics: readonly string[]): Promise<Array<{ topic: string, partition: number, offset: number }>> {
+    if (topics.length === 0) return []
+    const admin = await this.#adminClient()
+    const result = await wrap(`committed offsets of group ${groupId}`, () => admin.fetchOffsets({ groupId, topics: [...topics] }))
+    return result.flatMap(t => t.partitions.map(p => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })))
+  }
+
+  async describeGroup (groupId: string): Promise<{ state: string, members: number }> {
+    const admin = await this.#adminClient()
+    const { groups } = await wrap(`describe group ${groupId}`, () => admin.describeGroups([groupId]))
+    const g = groups[0]
+    return { state: g?.state ?? 'Dead', members: g?.members.length ?? 0 }
+  }
+
   async producer (options: { acks?: -1 | 0 | 1 } = {}): Promise<KafkaProducer> {
     const producer: Producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true })
     await wrap('connect producer', () => producer.connect())

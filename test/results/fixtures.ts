@@ -70,7 +70,7 @@ export function makeRows (shape: RowShape): { rows: TimeseriesRow[], e2e: Latenc
       t_s: t, phase, devices_target: active ? 100 : 0, devices_active: active ? 100 : 0, rate_target: active ? rate : 0,
       sent, sent_late: 0, lateness_p99_ms: v(late.percentile(99)), edge_in: sent, cloud_out: sent, delivered: sent,
       e2e_p50_ms: v(sec.percentile(50)), e2e_p95_ms: v(sec.percentile(95)), e2e_p99_ms: v(sec.percentile(99)), e2e_max_ms: v(sec.max),
-      consumer_lag: t === 3 ? null : Math.round(10 * prng.next()), mirror_lag: 0, udp_drops: 0, consumer_replicas: 1, errors: 0,
+      consumer_lag: t === 3 ? null : Math.round(10 * prng.next()), mirror_lag: 0, udp_drops: 0, consumer_replicas: 1, errors: 0, consumer_desired: 1, consumer_lag_s: 0,
       services: Object.fromEntries(services.map((s, i) => [s, { cpuPct: Number((10 + i + 5 * prng.next()).toFixed(2)), memMb: Number((100 + 10 * i + prng.next()).toFixed(1)) }])),
     })
   }

@@ -6,7 +6,7 @@ import type { TimeseriesRow } from '../../../results/run-folder.ts'
 const row = (over: Partial<TimeseriesRow>): TimeseriesRow => ({
   t_s: 20, phase: 'hold', devices_target: 100, devices_active: 98, rate_target: 100, sent: 99, sent_late: 0, lateness_p99_ms: 2,
   edge_in: 99, udp_drops: 0, cloud_out: 97, delivered: 97, e2e_p50_ms: 8, e2e_p95_ms: 12, e2e_p99_ms: 15, e2e_max_ms: 20,
-  consumer_lag: 3, mirror_lag: 0, consumer_replicas: 1, errors: 0,
+  consumer_lag: 3, mirror_lag: 0, consumer_replicas: 1, errors: 0, consumer_desired: 1, consumer_lag_s: 0.5,
   services: { 'lwm2m-server': { cpuPct: 12.5, memMb: 80 }, sink: { cpuPct: null, memMb: null } },
   ...over,
 })

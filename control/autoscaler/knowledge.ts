@@ -1,0 +1,93 @@
+// Knowledge: what the loop has seen and done, shared by the stages. Bounded: a long run keeps the last few minutes.
+//
+// Per-replica capacity is learned only from saturated periods (lag stays above what one fetch takes, so every
+// replica had work the whole period) and not right after a scale step (a rebalance pauses consumption and would
+// read as a slow consumer): the median of the last CAPACITY_SAMPLES such readings of consumedRate / replicas. The
+// median, not a mean, because one period cut by a rebalance or a GC pause is an outlier, not a slower consumer.
+import type { ControlInput, Decision, KnowledgeView } from './types.ts'
+
+const HISTORY = 600
+const CAPACITY_SAMPLES = 10
+/** Lag per replica below which a period does not count as saturated. */
+const SATURATED_LAG_PER_REPLICA = 50
+
+export class Knowledge implements KnowledgeView {
+  readonly inputs: ControlInput[] = []
+  readonly decisions: Decision[] = []
+  readonly recommendations: Array<{ atMs: number, replicas: number }> = []
+  readonly #capacity: number[] = []
+  readonly #rebalances: number[] = []
+  desired: number
+  lastChange: { atMs: number, direction: 1 | -1 } | undefined
+  /** Changes of the replica count opposite to the one before. */
+  changesOfDirection = 0
+  actions = 0
+  #replicaMs = 0
+  #settledAt = -Infinity
+
+  constructor (initial: number) {
+    this.desired = initial
+  }
+
+  get capacityPerReplica (): number | undefined {
+    if (this.#capacity.length === 0) return undefined
+    const s = [...this.#capacity].sort((a, b) => a - b)
+    return s[Math.floor(s.length / 2)]
+  }
+
+  get rebalanceMs (): number | undefined {
+    if (this.#rebalances.length === 0) return undefined
+    const s = [...this.#rebalances].sort((a, b) => a - b)
+    return s[Math.floor(s.length / 2)]
+  }
+
+  /** Replica-seconds so far (replicas running x time). */
+  get replicaSeconds (): number { return this.#replicaMs / 1000 }
+
+  /** Learns from this period's input before the policy plans with it: a saturated period is a capacity reading. */
+  learn (input: ControlInput): void {
+    const previous = this.inputs[this.inputs.length - 1]
+    const settled = input.atMs - this.#settledAt >= (this.rebalanceMs ?? 0) + 1000
+    if (settled && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.consumedRate > 0 &&
+      (previous === undefined || previous.replicas === input.replicas)) {
+      this.#capacity.push(input.consumedRate / input.replicas)
+      if (this.#capacity.length > CAPACITY_SAMPLES) this.#capacity.shift()
+    }
+  }
+
+  /** Keeps this period's input (after the decision). */
+  observe (input: ControlInput): void {
+    const previous = this.inputs[this.inputs.length - 1]
+    if (previous !== undefined) this.#replicaMs += previous.replicas * (input.atMs - previous.atMs)
+    this.inputs.push(input)
+    if (this.inputs.length > HISTORY) this.inputs.shift()
+  }
+
+  recommend (atMs: number, replicas: number): void {
+    this.recommendations.push({ atMs, replicas })
+    if (this.recommendations.length > HISTORY) this.recommendations.shift()
+  }
+
+  decided (d: Decision): void {
+    this.decisions.push(d)
+    if (this.decisions.length > HISTORY) this.decisions.shift()
+    if (d.desired !== this.desired) {
+      const direction = d.desired > this.desired ? 1 : -1
+      if (this.lastChange !== undefined && this.lastChange.direction !== direction) this.changesOfDirection++
+      this.lastChange = { atMs: d.atMs, direction }
+      this.actions++
+      this.desired = d.desired
+    }
+  }
+
+  /** A scale step completed (the new replicas connected): capacity readings wait for the rebalance after it. */
+  scaled (atMs: number): void {
+    this.#settledAt = atMs
+  }
+
+  /** A rebalance paused consumption for this long (told by the sink replicas). */
+  noteRebalance (ms: number): void {
+    this.#rebalances.push(ms)
+    if (this.#rebalances.length > CAPACITY_SAMPLES) this.#rebalances.shift()
+  }
+}

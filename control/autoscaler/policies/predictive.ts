@@ -1,0 +1,60 @@
+// `predictive`: a capacity model in the manner of DS2 (Kalavri et al., OSDI 2018): size the group from the true
+// processing rate of one replica (learned by Knowledge from saturated periods) against what must be processed:
+//
+//   needed = ceil( (forecast arrival + backlog / drainTarget) / (capacity per replica x utilization) )
+//   forecast arrival = arrival now + max(0, trend) x horizon
+//
+// The arrival is the mean of the last `smoothing` periods; its trend the least-squares slope over `trendWindow`.
+// It scales ahead of a ramp (the trend) and sizes a burst in one step (the backlog term), where lag thresholds need
+// several. Scale-in never follows a forecast (AWS predictive scaling does not scale in on a forecast either): only
+// the arrival observed now, once the backlog is below one period's work, and only to the highest of the
+// `stabilization` window's recommendations. Until a capacity is learned it uses `capacityPerReplica` when given,
+// else it holds and says so (the first saturated period, at the latest a burst's first, teaches it).
+// Defaults: utilization 0.9 (Flink's autoscaler targets 0.7 for CPU-bound operators; a sink's capacity here is
+// measured, not estimated, so less headroom is needed), a stabilization of 10 s (short: scale-in already requires
+// the backlog gone and the observed arrival to fit; a lag-driven policy needs its long window against noise).
+import { formatCount } from '../format.ts'
+import type { ControlInput, Policy } from '../types.ts'
+import { stabilized } from './window.ts'
+
+export const predictiveDefaults = {
+  drainTarget: 10_000, utilization: 0.9, trendWindow: 10_000, horizon: 5_000, smoothing: 3, stabilization: 10_000,
+} as const
+
+export const predictivePolicy: Policy = {
+  name: 'predictive',
+  plan: ({ input, knowledge, config }) => {
+    const p = { ...predictiveDefaults, ...config.params } as typeof predictiveDefaults & { capacityPerReplica?: number }
+    const capacity = knowledge.capacityPerReplica ?? p.capacityPerReplica
+    if (capacity === undefined || capacity <= 0) return { desired: knowledge.desired, reason: 'per-replica capacity not learned yet (no saturated period seen): holding' }
+    const recent = [...knowledge.inputs, input]
+    const smoothed = recent.slice(-p.smoothing)
+    const arrival = smoothed.reduce((s, i) => s + i.arrivalRate, 0) / smoothed.length
+    const trend = slope(recent.filter(i => input.atMs - i.atMs <= p.trendWindow))
+    const forecast = arrival + Math.max(0, trend) * p.horizon / 1000
+    const perReplica = capacity * p.utilization
+    const needed = Math.max(1, Math.ceil((forecast + input.lag / (p.drainTarget / 1000)) / perReplica))
+    const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
+      `${formatCount(capacity)}/s per replica at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
+    if (needed >= input.replicas) return { desired: needed, reason: words }
+    // scale in only on what is observed now, with the backlog gone
+    const observed = Math.max(1, Math.ceil(input.arrivalRate / perReplica))
+    if (input.lag > perReplica * config.periodMs / 1000) return { desired: input.replicas, recommendation: input.replicas, reason: `${words}; no scale-in while lag ${formatCount(input.lag)} remains` }
+    const down = stabilized(knowledge, input.atMs, p.stabilization, Math.max(observed, needed))
+    return { desired: down, recommendation: Math.max(observed, needed), reason: down > Math.max(observed, needed) ? `${words}; held at ${down} by the ${p.stabilization / 1000} s stabilization window` : words }
+  },
+}
+
+/** Least-squares slope of the arrival rate over time, per second per second; 0 with fewer than 3 points. */
+export function slope (inputs: readonly ControlInput[]): number {
+  if (inputs.length < 3) return 0
+  const t0 = inputs[0]!.atMs
+  const xs = inputs.map(i => (i.atMs - t0) / 1000)
+  const ys = inputs.map(i => i.arrivalRate)
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length
+  let num = 0
+  let den = 0
+  for (let i = 0; i < xs.length; i++) { num += (xs[i]! - mx) * (ys[i]! - my); den += (xs[i]! - mx) ** 2 }
+  return den === 0 ? 0 : num / den
+}
