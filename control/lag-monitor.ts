@@ -6,6 +6,7 @@ import type { MetricsRecorder } from '../lib/metrics/recorder.ts'
 import { LagTracker, partitionStatuses } from './lag.ts'
 import type { LagSnapshot, LagTrackerOptions, PartitionReading } from './lag.ts'
 import type { Monitor } from './monitors.ts'
+import { withTimeout } from '../lib/time.ts'
 
 /** Metric names of the lag monitor. */
 export const lagMetric = {
@@ -19,6 +20,8 @@ export const lagMetric = {
 } as const
 
 const TOPIC_LIST_MS = 10_000
+/** A reading that takes longer is given up (and counted in `failures`); the next period reads again. */
+const READ_TIMEOUT_MS = 5000
 
 export interface ConsumerLagMonitorOptions extends LagTrackerOptions {
   readonly kafka: KafkaClient
@@ -75,11 +78,11 @@ export class ConsumerLagMonitor implements Monitor {
         this.#topics = (await kafka.listTopics()).filter(t => this.#o.topics.test(t)).sort()
         this.#listedAt = now()
       }
-      const [ends, committed, group] = await Promise.all([
+      const [ends, committed, group] = await withTimeout(Promise.all([
         Promise.all(this.#topics.map(async t => ({ topic: t, offsets: await kafka.topicOffsets(t) }))),
         kafka.groupOffsets(groupId, this.#topics),
         kafka.describeGroup(groupId),
-      ])
+      ]), READ_TIMEOUT_MS, `lag of group ${groupId}`)
       const byPartition = new Map(committed.map(c => [`${c.topic}\0${c.partition}`, c.offset]))
       const readings: PartitionReading[] = ends.flatMap(({ topic, offsets }) => offsets.map(o => ({
         topic, partition: o.partition, low: o.low, logEnd: o.high, committed: byPartition.get(`${topic}\0${o.partition}`) ?? -1,

@@ -5,6 +5,7 @@
 // - what gateways and the sink exchange with the runner over the control channel (lib/channel.ts).
 import type { Lwm2mDriverOptions } from '../simulator/lwm2m/options.ts'
 import type { Placement } from '../simulator/placement.ts'
+import type { AutoscalerConfig } from '../control/autoscaler/types.ts'
 
 export const experimentKinds = ['linear', 'burst', 'step', 'replay', 'capacity'] as const
 export type ExperimentKind = (typeof experimentKinds)[number]
@@ -72,6 +73,8 @@ export interface ExperimentConfig {
   /** After the workload ends, wait up to this long for in-flight messages to arrive at the sink. */
   readonly drainMs: number
   readonly sink: SinkChoice
+  /** The control loop of the sink's consumers; absent: the `fixed` policy at sink.replicas (killed replicas still replaced). */
+  readonly autoscaler?: AutoscalerConfig
   readonly thresholds: readonly Threshold[]
 }
 

@@ -1,15 +1,19 @@
 // Knowledge: what the loop has seen and done, shared by the stages. Bounded: a long run keeps the last few minutes.
 //
-// Per-replica capacity is learned only from saturated periods (lag stays above what one fetch takes, so every
-// replica had work the whole period) and not right after a scale step (a rebalance pauses consumption and would
-// read as a slow consumer): the median of the last CAPACITY_SAMPLES such readings of consumedRate / replicas. The
-// median, not a mean, because one period cut by a rebalance or a GC pause is an outlier, not a slower consumer.
+// Per-replica capacity is learned only from saturated periods: the backlog holds at least half a period of
+// arrivals and SATURATED_LAG_PER_REPLICA records per replica, so every replica had work the whole period (a smaller
+// lag is batching, not a queue); the replica count did not change since the period before; and no scale step
+// happened within the last rebalance pause + 1 s (a rebalance stops consumption and would read as a slow
+// consumer). The capacity is the median of the last CAPACITY_SAMPLES such readings of consumedRate / replicas, and
+// is known once MIN_SAMPLES readings agree on it: one period cut by a GC pause or a warming consumer is an
+// outlier, not a slower consumer.
 import type { ControlInput, Decision, KnowledgeView } from './types.ts'
 
 const HISTORY = 600
 const CAPACITY_SAMPLES = 10
 /** Lag per replica below which a period does not count as saturated. */
 const SATURATED_LAG_PER_REPLICA = 50
+const MIN_SAMPLES = 2
 
 export class Knowledge implements KnowledgeView {
   readonly inputs: ControlInput[] = []
@@ -30,7 +34,7 @@ export class Knowledge implements KnowledgeView {
   }
 
   get capacityPerReplica (): number | undefined {
-    if (this.#capacity.length === 0) return undefined
+    if (this.#capacity.length < MIN_SAMPLES) return undefined
     const s = [...this.#capacity].sort((a, b) => a - b)
     return s[Math.floor(s.length / 2)]
   }
@@ -48,7 +52,8 @@ export class Knowledge implements KnowledgeView {
   learn (input: ControlInput): void {
     const previous = this.inputs[this.inputs.length - 1]
     const settled = input.atMs - this.#settledAt >= (this.rebalanceMs ?? 0) + 1000
-    if (settled && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.consumedRate > 0 &&
+    const periodS = previous === undefined ? 1 : (input.atMs - previous.atMs) / 1000
+    if (settled && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
       (previous === undefined || previous.replicas === input.replicas)) {
       this.#capacity.push(input.consumedRate / input.replicas)
       if (this.#capacity.length > CAPACITY_SAMPLES) this.#capacity.shift()

@@ -51,7 +51,7 @@ export class Autoscaler {
       decision = { atMs: input.atMs, policy: this.policy.name, current: input.replicas, desired: k.desired, action: 'hold', reason: `scaling to ${this.#inFlight} in progress`, symptoms, input }
     } else {
       const result = this.policy.plan({ input, symptoms, knowledge: k, config: this.#o.config })
-      const max = Math.max(this.#o.config.min, Math.min(this.#o.config.max ?? input.partitions, input.partitions))
+      const max = Math.min(this.#o.config.max ?? input.partitions, input.partitions)
       const clamp = (n: number): number => Math.min(max, Math.max(this.#o.config.min, Math.round(n)))
       const desired = clamp(result.desired)
       k.recommend(input.atMs, clamp(result.recommendation ?? result.desired))

@@ -21,6 +21,7 @@ import type { Arrivals } from '../../platform/sinks/arrivals.ts'
 import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
 import { SinkGroup } from './sink-group.ts'
 import { saveScalable } from '../../platform/scalable.ts'
+import { SinkControl } from './control.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
 import type { ExperimentConfig, GatewayReport, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { metric, SecondAssembler } from './seconds.ts'
@@ -60,6 +61,8 @@ export interface SessionOutcome {
   workloadResult: Record<string, unknown> | undefined
   /** Datagrams the kernel dropped at the LWM2M server's socket during the run (embedded platform only). */
   udpDrops?: number | undefined
+  /** What the control loop did (run.json result.autoscaler). */
+  autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, rebalanceMs: number | undefined }
   /** Rows of the seconds written (for the summary). */
   rows: AssembledSecond[]
   failures: string[]
@@ -93,6 +96,8 @@ export class Session implements RunSession {
   /** The run's one accountant of traced arrivals, fed by every sink replica (platform/sinks/arrivals.ts). */
   readonly #accounting = new SequenceAccounting()
   #partitions = 1
+  #control: SinkControl | undefined
+  get #groupId (): string { return `fleetlab-sink-${this.runId}` }
   #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor } | undefined
   /** Kernel drops at the embedded LWM2M server's socket (same host); none for an external server. */
   #udpDrops: UdpDropsMonitor | undefined
@@ -147,7 +152,11 @@ export class Session implements RunSession {
     const f = this.config.fleet
     this.#units = await Units.open(this.#o.runtime, {
       windows: (_unit, windows) => { for (const w of windows) this.assembler.add(w) },
-      event: (unit, atMs, kind, detail) => this.event(kind, unit, detail, atMs),
+      event: (unit, atMs, kind, detail) => {
+        this.event(kind, unit, detail, atMs)
+        const pause = kind === 'sink.rebalance' ? /after a (\d+) ms pause/.exec(detail) : null
+        if (pause !== null) this.#control?.noteRebalance(Number(pause[1]))
+      },
       failed: (unit, reason) => {
         if (this.#finished) return
         this.outcome.failures.push(`${unit}: ${reason}`)
@@ -175,7 +184,7 @@ export class Session implements RunSession {
       config: {
         bootstrap: this.#cloud.bootstrap,
         topicPattern: this.#observations.source,
-        groupId: `fleetlab-sink-${this.runId}`,
+        groupId: this.#groupId,
         store: { kind: sink.kind, options },
         ...(sink.cost !== undefined ? { cost: sink.cost } : {}),
         sessionTimeoutMs: sink.sessionTimeoutMs,
@@ -239,6 +248,19 @@ export class Session implements RunSession {
       this.#udpDrops = new UdpDropsMonitor(this.#lwm2m.port, this.recorder, metric.udpDrops)
       this.#udpDrops.start()
     }
+    if (this.#sinks !== undefined) {
+      const initial = this.#sinks.target
+      const config = this.config.autoscaler ?? { policy: 'fixed', min: 1, periodMs: 1000, sloLagSeconds: 5, params: {} }
+      this.#control = new SinkControl({
+        config, group: this.#sinks, initial, partitions: this.#partitions, cloud: this.#cloud, topics: this.#observations, groupId: this.#groupId,
+        recorder: this.recorder, event: (kind, source, detail, atMs) => this.event(kind, source, detail, atMs), progress: this.#o.progress,
+        home: this.#o.home, platform: this.platformName,
+      })
+      this.#control.start()
+      this.event('autoscale', config.policy, `control loop: policy ${config.policy}, every ${config.periodMs / 1000} s, ${initial} replica${initial === 1 ? '' : 's'}, ` +
+        `min ${config.min}, max ${Math.min(config.max ?? this.#partitions, this.#partitions)} (${this.#partitions} partitions)` +
+        (Object.keys(config.params).length > 0 ? `, ${Object.entries(config.params).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''))
+    }
   }
 
   /** Makes the workload known before fleetSetup (its first point sets the gateways' starting rate). */
@@ -285,22 +307,26 @@ export class Session implements RunSession {
     const counts = placeDevices(devices, { maxPerGateway: f.maxDevicesPerGateway, policy: f.placement, gateways: this.#gatewayNames.length })
     this.#gatewayNames.forEach((name, i) => this.#units?.target(name, counts[i] ?? 0, 0))
     this.event('phase', 'workload', `drain: sending stopped, waiting up to ${limitMs / 1000} s for in-flight notifications`)
-    // Caught up when the edge, cloud and sink counts agree and stayed so for a second.
+    // Caught up when the cloud has every edge record and the sink group has committed every cloud record (its
+    // committed-offset lag is 0: with several replicas and rebalances, records read can exceed the cloud's count),
+    // and that stayed so for a second. The control loop keeps running meanwhile: a backlog drains with its consumers.
     let stableSince: number | undefined
-    let last = { edge: 0, cloud: 0, read: -1 }
+    let last = { edge: 0, cloud: 0, read: -1, lag: -1 }
     while (Date.now() - t0 < limitMs) {
       await sleep(500)
-      const [edge, cloud] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0])
-      const now = { edge: edge - this.#edge0, cloud: cloud - this.#cloud0, read: this.assembler.total(metric.sinkRecords) }
-      const agreed = now.edge === now.cloud && now.cloud === now.read
+      const [edge, cloud, lag] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0, this.#control?.lag.poll()])
+      const now = { edge: edge - this.#edge0, cloud: cloud - this.#cloud0, read: this.assembler.total(metric.sinkRecords), lag: lag?.totalLag ?? -1 }
+      const agreed = now.edge === now.cloud && now.lag === 0
       if (agreed && now.read === last.read) stableSince ??= Date.now()
       else stableSince = undefined
       last = now
       if (stableSince !== undefined && Date.now() - stableSince >= 1000 && Date.now() - t0 >= 2000) break
     }
-    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.edge}, cloud ${last.cloud}, sink read ${last.read}`)
-    // Gateways first (their reports say what was sent), then the sink (what arrived).
+    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.edge}, cloud ${last.cloud}, sink read ${last.read}, committed lag ${last.lag}`)
+    // Gateways first (their reports say what was sent), then the sink (what arrived); the control loop stops
+    // first, so it does not replace replicas that finish.
     this.#finished = true
+    await this.#stopControl()
     const gw = await this.#units.finish(this.#gatewayNames, FINISH_TIMEOUT_MS)
     this.outcome.gateways = this.#units.gatewayReports(gw)
     for (const name of this.#gatewayNames) if (gw.get(name) === undefined) this.outcome.failures.push(`${name}: no report (its sends are not counted)`)
@@ -319,6 +345,19 @@ export class Session implements RunSession {
     this.outcome.cloudRecords = (this.#monitors?.cloud.total ?? this.#cloud0) - this.#cloud0
   }
 
+  async #stopControl (): Promise<void> {
+    if (this.#control === undefined) return
+    const control = this.#control
+    this.#control = undefined
+    await control.stop()
+    const a = control.autoscaler
+    const st = a.stats()
+    this.outcome.autoscaler = { policy: a.policy.name, actions: st.actions, changesOfDirection: st.changesOfDirection, replicaSeconds: Math.round(st.replicaSeconds), capacityPerReplica: a.knowledge.capacityPerReplica, rebalanceMs: a.knowledge.rebalanceMs }
+    this.event('autoscale', a.policy.name, `stopped: ${st.actions} scale steps, ${st.changesOfDirection} changes of direction, ${Math.round(st.replicaSeconds)} replica-seconds` +
+      (a.knowledge.capacityPerReplica !== undefined ? `, learned ${Math.round(a.knowledge.capacityPerReplica)}/s per replica` : '') +
+      (a.knowledge.rebalanceMs !== undefined ? `, rebalance pause ${a.knowledge.rebalanceMs} ms (median)` : ''))
+  }
+
   async reconcile (): Promise<void> {
     // the reconciliation itself is pure (reconcile.ts); the runner computes it from `outcome` once recording stopped
     await this.stopRecording()
@@ -326,6 +365,7 @@ export class Session implements RunSession {
 
   /** Stops the monitors and the per-second rows, writing every second still pending. Idempotent. */
   async stopRecording (): Promise<void> {
+    await this.#stopControl()
     clearInterval(this.#ticker)
     this.#ticker = undefined
     if (this.#monitors !== undefined) await Promise.all(Object.values(this.#monitors).map(m => m.stop()))

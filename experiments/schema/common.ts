@@ -9,6 +9,7 @@ import type { GeneratorSpec } from '../../simulator/generators.ts'
 import { sensorObjectIds } from '../../simulator/lwm2m/options.ts'
 import { parseThresholds } from '../thresholds.ts'
 import { count, duration, rate, strictObject } from './fields.ts'
+import { autoscalerSchema } from './autoscaler.ts'
 
 /** Where relative file names in an experiment (replay CSVs, csv generators) are resolved: the experiment file's folder. */
 export interface ParseContext {
@@ -153,6 +154,7 @@ export function commonShape (ctx: ParseContext) {
     fleet: fleetSchema(ctx),
     drain: duration({ max: 3_600_000 }).default('15s'),
     sink: sinkSchema,
+    autoscaler: autoscalerSchema.optional(),
     thresholds: thresholdsSchema,
   }
 }

@@ -36,11 +36,13 @@ export const predictivePolicy: Policy = {
     const needed = Math.max(1, Math.ceil((forecast + input.lag / (p.drainTarget / 1000)) / perReplica))
     const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
       `${formatCount(capacity)}/s per replica at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
-    if (needed >= input.replicas) return { desired: needed, reason: words }
+    if (needed >= knowledge.desired) return { desired: needed, reason: words }
     // scale in only on what is observed now, with the backlog gone
-    const observed = Math.max(1, Math.ceil(input.arrivalRate / perReplica))
-    if (input.lag > perReplica * config.periodMs / 1000) return { desired: input.replicas, recommendation: input.replicas, reason: `${words}; no scale-in while lag ${formatCount(input.lag)} remains` }
-    const down = stabilized(knowledge, input.atMs, p.stabilization, Math.max(observed, needed))
+    // the smaller count must also drain, within drainTarget, what arrives while its own rebalance pauses consumption
+    const pauseS = (knowledge.rebalanceMs ?? 2 * config.periodMs) / 1000
+    const observed = Math.max(1, Math.ceil(input.arrivalRate * (1 + pauseS / (p.drainTarget / 1000)) / perReplica))
+    if (input.lag > perReplica * config.periodMs / 1000) return { desired: knowledge.desired, recommendation: knowledge.desired, reason: `${words}; no scale-in while lag ${formatCount(input.lag)} remains` }
+    const down = Math.min(knowledge.desired, stabilized(knowledge, input.atMs, p.stabilization, Math.max(observed, needed)))
     return { desired: down, recommendation: Math.max(observed, needed), reason: down > Math.max(observed, needed) ? `${words}; held at ${down} by the ${p.stabilization / 1000} s stabilization window` : words }
   },
 }

@@ -15,11 +15,11 @@ export const targetTrackingPolicy: Policy = {
   name: 'target-tracking',
   plan: ({ input, knowledge, config }) => {
     const p = { ...targetTrackingDefaults, ...config.params } as { metric: string, target: number, tolerance: number, stabilization: number, scaleUpPercent: number, scaleUpPods: number, scaleUpPeriod: number }
-    const current = Math.max(1, input.replicas)
+    const current = Math.max(1, knowledge.desired)
     const value = p.metric === 'lagSeconds' ? input.lagSeconds : input.lag / current
     const ratio = value / p.target
     const what = p.metric === 'lagSeconds' ? `time lag ${value.toFixed(1)} s` : `lag per replica ${formatCount(value)}`
-    if (Math.abs(ratio - 1) <= p.tolerance) return { desired: input.replicas, reason: `${what} within ${p.tolerance} of target ${formatCount(p.target)}` }
+    if (Math.abs(ratio - 1) <= p.tolerance) return { desired: knowledge.desired, reason: `${what} within ${p.tolerance} of target ${formatCount(p.target)}` }
     const raw = Math.ceil(current * ratio)
     const words = `${what} / target ${formatCount(p.target)} = ${ratio.toFixed(2)}: ${current} -> ${raw}`
     if (raw > current) {

@@ -17,14 +17,14 @@ export const thresholdPolicy: Policy = {
   name: 'threshold',
   plan: ({ input, knowledge, config }) => {
     const p = { ...thresholdDefaults, ...config.params } as typeof thresholdDefaults
-    const current = Math.max(1, input.replicas)
+    const current = Math.max(1, knowledge.desired)
     if (input.lag <= p.activationLagThreshold) {
       const down = stabilized(knowledge, input.atMs, p.cooldown, config.min)
       return { desired: down, recommendation: config.min, reason: `lag ${formatCount(input.lag)} <= activation ${formatCount(p.activationLagThreshold)}: inactive${down > config.min ? `; held at ${down} by the ${p.cooldown / 1000} s cooldown` : ''}` }
     }
     const sized = Math.min(input.lag, input.partitions * p.lagThreshold)
     const raw = Math.ceil(sized / p.lagThreshold)
-    if (Math.abs(raw / current - 1) <= p.tolerance) return { desired: input.replicas, reason: `lag ${formatCount(input.lag)} / ${formatCount(p.lagThreshold)} = ${raw}, within the ${p.tolerance} tolerance of ${current}` }
+    if (Math.abs(raw / current - 1) <= p.tolerance) return { desired: knowledge.desired, reason: `lag ${formatCount(input.lag)} / ${formatCount(p.lagThreshold)} = ${raw}, within the ${p.tolerance} tolerance of ${current}` }
     const words = `lag ${formatCount(input.lag)} / threshold ${formatCount(p.lagThreshold)} -> ${raw}${sized < input.lag ? ` (capped at ${input.partitions} partitions)` : ''}`
     if (raw >= current) return { desired: raw, reason: words }
     const down = stabilized(knowledge, input.atMs, p.cooldown, raw)

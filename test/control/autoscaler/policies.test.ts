@@ -50,14 +50,19 @@ test('predictive: sizes arrival plus backlog against the learned capacity, and s
   const c = config('predictive', { drainTarget: 10_000, utilization: 1, horizon: 5000, trendWindow: 10_000, smoothing: 1 })
   const k = new Knowledge(1)
   assert.match(predictivePolicy.plan({ input: input({ replicas: 1 }), symptoms: [], knowledge: k, config: c }).reason, /not learned/)
-  // one saturated period teaches 500/s per replica
-  k.learn(input({ replicas: 1, lag: 5000, consumedRate: 500 }))
+  // saturated periods teach 500/s per replica; one alone is not trusted
+  k.learn(input({ replicas: 1, lag: 5000, consumedRate: 500, partitionsWithLag: 4 }))
+  assert.equal(k.capacityPerReplica, undefined)
+  k.learn(input({ replicas: 1, lag: 100, arrivalRate: 1000, consumedRate: 20, partitionsWithLag: 4 }))
+  assert.equal(k.capacityPerReplica, undefined, 'lag below half a period of arrivals: batching, not saturation')
+  k.learn(input({ replicas: 1, lag: 5200, consumedRate: 500, partitionsWithLag: 4 }))
   assert.equal(k.capacityPerReplica, 500)
   const burst = predictivePolicy.plan({ input: input({ replicas: 1, lag: 20_000, arrivalRate: 3000 }), symptoms: [], knowledge: k, config: c })
   assert.equal(burst.desired, Math.ceil((3000 + 20_000 / 10) / 500))
   // a ramp: +100/s every second; no lag yet, but the trend asks for more than the arrival now
   const ramp = new Knowledge(1)
-  ramp.learn(input({ replicas: 1, lag: 5000, consumedRate: 500 }))
+  ramp.learn(input({ replicas: 1, lag: 5000, consumedRate: 500, partitionsWithLag: 4 }))
+  ramp.learn(input({ replicas: 1, lag: 5000, consumedRate: 500, partitionsWithLag: 4 }))
   for (let s = 0; s < 10; s++) ramp.observe(input({ atMs: s * 1000, replicas: 1, arrivalRate: 100 * s }))
   const now = input({ atMs: 10_000, replicas: 1, arrivalRate: 1000, lag: 0 })
   assert.ok(Math.abs(slope([...ramp.inputs, now]) - 100) < 1e-9)

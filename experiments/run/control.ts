@@ -1,0 +1,129 @@
+// The run's control loop over its sink: every period the consumer-lag monitor's snapshot and the Runtime's replica
+// count become the autoscaler's input (control/autoscaler/), its decision goes to events.csv (changes always, holds
+// when their reason changes) and to the metric stream (desired replicas), and the sink group (sink-group.ts) is the
+// executor. Without an `autoscaler` in the experiment it runs the fixed policy: replicas stay as configured, a
+// killed replica is replaced, a count set with `fleetlab scale` is kept.
+import { Autoscaler } from '../../control/autoscaler/loop.ts'
+import type { AutoscalerConfig, ControlInput, Decision } from '../../control/autoscaler/types.ts'
+import { formatCount } from '../../control/autoscaler/format.ts'
+import { ConsumerLagMonitor } from '../../control/lag-monitor.ts'
+import type { LagSnapshot } from '../../control/lag.ts'
+import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'
+import type { KafkaClient } from '../../platform/kafka/client.ts'
+import { readScaleRequest } from '../../platform/scalable.ts'
+import type { SinkGroup } from './sink-group.ts'
+import { metric } from './seconds.ts'
+
+/** Holds are logged at least this often, so a long steady phase still shows the loop is alive and why it holds. */
+const HOLD_LOG_MS = 30_000
+
+export interface SinkControlOptions {
+  readonly config: AutoscalerConfig
+  readonly group: SinkGroup
+  readonly initial: number
+  readonly partitions: number
+  readonly cloud: KafkaClient
+  readonly topics: RegExp
+  readonly groupId: string
+  readonly recorder: MetricsRecorder
+  readonly event: (kind: string, source: string, detail: string, atMs?: number) => void
+  readonly progress: (line: string) => void
+  /** Where `fleetlab scale` leaves its request. */
+  readonly home: string
+  readonly platform: string
+}
+
+export class SinkControl {
+  readonly autoscaler: Autoscaler
+  readonly lag: ConsumerLagMonitor
+  readonly #o: SinkControlOptions
+  #timer: NodeJS.Timeout | undefined
+  #busy = false
+  #lastHold: { reason: string, atMs: number } | undefined
+  #manualAt = 0
+  #previous: LagSnapshot | undefined
+
+  constructor (o: SinkControlOptions) {
+    this.#o = o
+    this.lag = new ConsumerLagMonitor({ kafka: o.cloud, topics: o.topics, groupId: o.groupId, recorder: o.recorder, periodMs: o.config.periodMs })
+    this.autoscaler = new Autoscaler({
+      config: o.config,
+      initial: o.initial,
+      executor: { scale: n => o.group.scale(n) },
+      onDecision: d => this.#log(d),
+      onError: (err, n) => o.event('error', 'autoscaler', `scaling to ${n} failed: ${err.message.split('\n')[0]}`),
+    })
+    o.recorder.gauge(metric.desired, o.initial, 'last')
+  }
+
+  start (): void {
+    this.lag.start()
+    this.#timer = setInterval(() => { void this.#period() }, this.#o.config.periodMs)
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    while (this.#busy) await new Promise(resolve => setTimeout(resolve, 20))
+    await this.autoscaler.settled()
+    await this.lag.stop()
+  }
+
+  /** A rebalance paused a replica's consumption for this long (from its 'sink.rebalance' event). */
+  noteRebalance (ms: number): void {
+    this.autoscaler.knowledge.noteRebalance(ms)
+  }
+
+  async #period (): Promise<void> {
+    if (this.#busy || this.#timer === undefined) return
+    this.#busy = true
+    try {
+      const manual = await readScaleRequest(this.#o.home, this.#o.platform, this.#o.group.service)
+      if (manual !== undefined && manual.atMs > this.#manualAt) {
+        this.#manualAt = manual.atMs
+        this.autoscaler.override(manual.replicas)
+        this.#o.event('autoscale', 'fleetlab scale', `${manual.replicas} replicas set by hand; policy ${this.autoscaler.policy.name} ${this.autoscaler.policy.name === 'fixed' ? 'keeps it' : 'decides again from here'}`, manual.atMs)
+      }
+      const [snapshot, running] = await Promise.all([this.lag.poll(), this.#o.group.running()])
+      if (snapshot === undefined) return
+      const previous = this.#previous
+      this.#previous = snapshot
+      // the first reading only starts the rates: a period's arrival needs two
+      if (previous === undefined || snapshot.elapsedMs <= 0) return
+      const perS = 1000 / snapshot.elapsedMs
+      const input: ControlInput = {
+        atMs: snapshot.atMs,
+        replicas: running.length,
+        partitions: this.#o.partitions,
+        lag: snapshot.totalLag,
+        lagSeconds: snapshot.maxLagSeconds,
+        partitionsWithLag: snapshot.partitionsWithLag,
+        groupStatus: snapshot.status,
+        arrivalRate: snapshot.produced * perS,
+        consumedRate: snapshot.consumed * perS,
+      }
+      const d = this.autoscaler.step(input)
+      this.#o.recorder.gauge(metric.desired, d.desired, 'last')
+    } catch (err) {
+      this.#o.event('error', 'autoscaler', `control period failed: ${(err as Error).message}`)
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  #log (d: Decision): void {
+    const i = d.input
+    const inputs = `lag ${formatCount(i.lag)} (${i.lagSeconds.toFixed(1)} s, ${i.partitionsWithLag}/${i.partitions} partitions, ${i.groupStatus}), ` +
+      `arrival ${formatCount(i.arrivalRate)}/s, consumed ${formatCount(i.consumedRate)}/s, ${i.replicas} running`
+    const symptoms = d.symptoms.length > 0 ? ` [${d.symptoms.map(s => s.detail).join('; ')}]` : ''
+    if (d.action === 'hold') {
+      const last = this.#lastHold
+      if (last !== undefined && last.reason === d.reason.replace(/[\d,.]+/g, '#') && d.atMs - last.atMs < HOLD_LOG_MS) return
+      this.#lastHold = { reason: d.reason.replace(/[\d,.]+/g, '#'), atMs: d.atMs }
+    } else {
+      this.#lastHold = undefined
+      this.#o.progress(`autoscaler (${d.policy}): ${d.action} to ${d.desired}: ${d.reason}`)
+    }
+    this.#o.event('autoscale', d.policy, `${d.action} ${d.current} -> ${d.desired}: ${d.reason}; ${inputs}${symptoms}`, d.atMs)
+  }
+}

@@ -1,0 +1,52 @@
+// The experiment's `autoscaler`: the policy by name and its parameters, validated once with every problem at once
+// (a parameter of another policy is a problem too), units parsed into ms. control/autoscaler/ documents each
+// policy and its defaults; docs/experiments.md lists them.
+import { z } from 'zod'
+import type { AutoscalerConfig } from '../../control/autoscaler/types.ts'
+import { policyNames } from '../../control/autoscaler/registry.ts'
+import { count, duration, rate, strictObject } from './fields.ts'
+
+const fraction = z.number().gt(0).max(1)
+
+/** Which parameters each policy takes. */
+const paramsOf: Record<string, readonly string[]> = {
+  fixed: [],
+  threshold: ['lagThreshold', 'activationLagThreshold', 'cooldown', 'tolerance'],
+  'target-tracking': ['metric', 'target', 'tolerance', 'stabilization', 'scaleUpPercent', 'scaleUpPods', 'scaleUpPeriod'],
+  predictive: ['drainTarget', 'utilization', 'trendWindow', 'horizon', 'smoothing', 'stabilization', 'capacityPerReplica'],
+}
+
+export const autoscalerSchema = strictObject({
+  policy: z.string().refine(p => policyNames.includes(p), { message: `expected one of: ${policyNames.join(', ')}` }),
+  min: count(1, 256, 'replicas').default(1),
+  max: count(1, 256, 'replicas').optional(),
+  period: duration({ min: 100, max: 600_000 }).default('1s'),
+  lagSlo: duration({ positive: true }).default('5s'),
+  lagThreshold: count(1).optional(),
+  activationLagThreshold: count(0).optional(),
+  cooldown: duration().optional(),
+  tolerance: z.number().min(0).max(1).optional(),
+  metric: z.enum(['lag', 'lagSeconds']).optional(),
+  target: z.number().positive().optional(),
+  stabilization: duration().optional(),
+  scaleUpPercent: z.number().min(0).optional(),
+  scaleUpPods: count(0, 256).optional(),
+  scaleUpPeriod: duration({ positive: true }).optional(),
+  drainTarget: duration({ positive: true }).optional(),
+  utilization: fraction.optional(),
+  trendWindow: duration({ positive: true }).optional(),
+  horizon: duration().optional(),
+  smoothing: count(1, 600).optional(),
+  capacityPerReplica: rate({ positive: true, what: 'records per second per replica, such as 500/s' }).optional(),
+}).superRefine((a, ctx) => {
+  const allowed = paramsOf[a.policy] ?? []
+  for (const [key, value] of Object.entries(a)) {
+    if (value === undefined || ['policy', 'min', 'max', 'period', 'lagSlo'].includes(key) || allowed.includes(key)) continue
+    ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of the ${a.policy} policy (it takes: ${allowed.length > 0 ? allowed.join(', ') : 'none'})` })
+  }
+  if (a.max !== undefined && a.max < a.min) ctx.addIssue({ code: 'custom', path: ['max'], message: `expected at least min (${a.min})` })
+}).transform((a): AutoscalerConfig => {
+  const { policy, min, max, period, lagSlo, ...rest } = a
+  const params = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>
+  return { policy, min, ...(max !== undefined ? { max } : {}), periodMs: period, sloLagSeconds: lagSlo / 1000, params }
+})
