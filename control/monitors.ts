@@ -2,14 +2,11 @@
 // They see only the Runtime and the Kafka client port, so the same monitors work on docker and process runtimes and
 // against external clusters.
 //
-// - ServiceMonitor: CPU % and resident memory per service (replicas summed) through Runtime.stats, and the lab's
-//   own process (service 'runner'). Docker's stats API takes about a second per container, so each service is
-//   sampled in the background and the latest reading is recorded every second: a slow engine makes readings older,
-//   never the runner late.
+// - ServiceMonitor (service-monitor.ts): CPU %, resident memory and network per service (replicas summed) from
+//   Runtime.watchStats streams, and the lab's own process (service 'runner').
 // - TopicMonitor: records appended to a set of topics (end offsets summed over partitions), as a per-second counter.
 // - UdpDropsMonitor: datagrams the kernel dropped at a local UDP socket (the LWM2M server's), per second.
 import { readFileSync } from 'node:fs'
-import type { Runtime, ServiceInstance } from '../platform/runtime/types.ts'
 import type { KafkaClient } from '../platform/kafka/client.ts'
 import type { MetricsRecorder } from '../lib/metrics/recorder.ts'
 
@@ -18,114 +15,8 @@ export interface Monitor {
   stop (): Promise<void>
 }
 
-/** Metric names of a service's readings. */
-export const serviceMetric = {
-  cpu: (service: string): string => `service.${service}.cpu_pct`,
-  memory: (service: string): string => `service.${service}.mem_mb`,
-  replicas: (service: string): string => `service.${service}.replicas`,
-} as const
-
-interface Reading { cpuPercent: number, memoryBytes: number, running: boolean }
-
-export class ServiceMonitor implements Monitor {
-  readonly #runtime: Runtime
-  readonly #platform: string
-  readonly #recorder: MetricsRecorder
-  readonly #latest = new Map<string, Reading>()
-  readonly #sampling = new Set<string>()
-  #instances: ServiceInstance[] = []
-  #timer: NodeJS.Timeout | undefined
-  #listing = false
-  #cpu0 = process.cpuUsage()
-  #at0 = performance.now()
-
-  readonly #onGone: (instance: ServiceInstance) => void
-  readonly #gone = new Set<string>()
-
-  /** `onGone`: an instance that ran is no longer listed, or its stats say it stopped (told once per instance). */
-  constructor (runtime: Runtime, platform: string, recorder: MetricsRecorder, onGone: (instance: ServiceInstance) => void = () => {}) {
-    this.#runtime = runtime
-    this.#platform = platform
-    this.#recorder = recorder
-    this.#onGone = onGone
-  }
-
-  start (): void {
-    this.#tick()
-    this.#timer = setInterval(() => this.#tick(), 1000)
-  }
-
-  async stop (): Promise<void> {
-    clearInterval(this.#timer)
-    this.#timer = undefined
-  }
-
-  /** The latest reading per service, replicas summed. */
-  snapshot (): Map<string, { cpuPercent: number, memoryBytes: number, replicas: number }> {
-    const out = new Map<string, { cpuPercent: number, memoryBytes: number, replicas: number }>()
-    for (const inst of this.#instances) {
-      const r = this.#latest.get(key(inst))
-      const s = out.get(inst.service) ?? { cpuPercent: 0, memoryBytes: 0, replicas: 0 }
-      if (r?.running !== false) s.replicas++
-      if (r !== undefined) { s.cpuPercent += r.cpuPercent; s.memoryBytes += r.memoryBytes }
-      out.set(inst.service, s)
-    }
-    return out
-  }
-
-  #tick (): void {
-    // The runner itself: CPU since the last tick, RSS now.
-    const now = performance.now()
-    const cpu = process.cpuUsage(this.#cpu0)
-    const elapsed = now - this.#at0
-    this.#cpu0 = process.cpuUsage()
-    this.#at0 = now
-    // a reading over a sliver of time is noise (the first tick comes right after start)
-    if (elapsed >= 500) this.#recorder.gauge(serviceMetric.cpu('runner'), (cpu.user + cpu.system) / 1000 / elapsed * 100, 'max')
-    this.#recorder.gauge(serviceMetric.memory('runner'), process.memoryUsage().rss / 1048576, 'max')
-    for (const [service, s] of this.snapshot()) {
-      this.#recorder.gauge(serviceMetric.cpu(service), s.cpuPercent, 'max')
-      this.#recorder.gauge(serviceMetric.memory(service), s.memoryBytes / 1048576, 'max')
-      this.#recorder.gauge(serviceMetric.replicas(service), s.replicas, 'max')
-    }
-    if (!this.#listing) {
-      this.#listing = true
-      this.#runtime.list({ platform: this.#platform })
-        .then(list => {
-          const listed = new Set(list.map(key))
-          for (const inst of this.#instances) if (!listed.has(key(inst))) this.#lost(inst)
-          this.#instances = list
-          for (const inst of list) this.#sample(inst)
-        })
-        .catch(() => {})
-        .finally(() => { this.#listing = false })
-    }
-  }
-
-  #lost (inst: ServiceInstance): void {
-    const k = `${key(inst)}@${inst.id}`
-    if (this.#gone.has(k) || this.#timer === undefined) return
-    this.#gone.add(k)
-    this.#onGone(inst)
-  }
-
-  #sample (inst: ServiceInstance): void {
-    const k = key(inst)
-    if (this.#sampling.has(k) || this.#timer === undefined) return
-    this.#sampling.add(k)
-    this.#runtime.stats(inst)
-      .then(s => {
-        this.#latest.set(k, s)
-        if (!s.running) this.#lost(inst)
-      })
-      .catch(() => {})
-      .finally(() => this.#sampling.delete(k))
-  }
-}
-
-function key (inst: ServiceInstance): string {
-  return `${inst.service}#${inst.replica}`
-}
+export { ServiceMonitor, serviceMetric } from './service-monitor.ts'
+export type { ServiceReading } from './service-monitor.ts'
 
 /** Sum of end offsets of the topics matching `pattern` (or of `topics` when given); missing topics count 0. */
 export async function topicRecords (kafka: KafkaClient, pattern: RegExp, topics?: readonly string[]): Promise<number> {

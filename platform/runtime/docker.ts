@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path'
 import Dockerode from 'dockerode'
 import { RuntimeUnavailableError, ServiceFailedError } from '../../lib/errors.ts'
 import { ensureBaseImage, hostMounts } from './docker-image.ts'
+import { cpuPercent, memoryBytes, watchContainerStats } from './docker-stats.ts'
 import { scaleService } from './scale.ts'
 import { labels, logFileFor, sortInstances } from './types.ts'
-import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats } from './types.ts'
+import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats, ServiceStatsSample, StatsWatch } from './types.ts'
 
 const DEFAULT_SOCKET = '/var/run/docker.sock'
 const DEFAULT_STOP_TIMEOUT_MS = 10_000
@@ -143,6 +144,11 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** One stats stream per container (docker-stats.ts); no request per reading. */
+  watchStats (instance: ServiceInstance, onSample: (sample: ServiceStatsSample) => void): StatsWatch {
+    return watchContainerStats(this.docker, instance.id, onSample)
+  }
+
   /** Force-removes every container of the platform, running or not. Returns how many it removed. */
   async sweep (platform: string): Promise<number> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${labels.platform}=${platform}`] } })
@@ -250,24 +256,6 @@ function parsePorts (json: string | undefined): Record<string, number> {
   } catch {
     return {}
   }
-}
-
-/** As `docker stats` computes it: share of the host's CPU time over the sampling interval, times the cores. */
-function cpuPercent (s: Dockerode.ContainerStats): number {
-  const cpu = s.cpu_stats
-  const pre = s.precpu_stats
-  const cpuDelta = cpu.cpu_usage.total_usage - (pre.cpu_usage?.total_usage ?? 0)
-  const systemDelta = (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0)
-  const cores = cpu.online_cpus || cpu.cpu_usage.percpu_usage?.length || 1
-  return cpuDelta > 0 && systemDelta > 0 ? (cpuDelta / systemDelta) * cores * 100 : 0
-}
-
-/** Usage minus the reclaimable page cache, as `docker stats` shows it (cgroup v1 and v2 name it differently). */
-function memoryBytes (s: Dockerode.ContainerStats): number {
-  const usage = s.memory_stats.usage ?? 0
-  const detail = (s.memory_stats.stats ?? {}) as Partial<Record<string, number>>
-  const inactive = detail.total_inactive_file ?? detail.inactive_file ?? 0
-  return inactive < usage ? usage - inactive : usage
 }
 
 function shellQuote (value: string): string {

@@ -6,6 +6,7 @@ import { runtimeKinds } from './types.ts'
 import type { Runtime, RuntimeKind } from './types.ts'
 
 export type { Runtime, RuntimeKind, ServiceInstance, ServiceSpec, ServiceStats } from './types.ts'
+export type { ServiceStatsSample, StatsWatch } from './types.ts'
 
 export function parseRuntimeKind (value: string): RuntimeKind {
   if ((runtimeKinds as readonly string[]).includes(value)) return value as RuntimeKind

@@ -7,7 +7,7 @@ const FIELD_STIME = 15
 const FIELD_STARTTIME = 22
 const FIELD_RSS_PAGES = 24
 
-const CLOCK_TICKS = 100 // USER_HZ, 100 on every Linux ABI Node runs on
+export const CLOCK_TICKS = 100 // USER_HZ, 100 on every Linux ABI Node runs on
 const PAGE_SIZE = 4096
 
 export interface ProcSample {
@@ -25,17 +25,26 @@ export async function readProcSample (pid: number): Promise<ProcSample | undefin
   } catch {
     return undefined
   }
+  const { state, sample } = parseProcStat(text)
+  if (state === 'X') return undefined // dead
+  // A zombie thread-group leader is only gone once its other threads are: until then they still run and hold
+  // the process's files and listening sockets (the leader's stat shows Z while e.g. a worker thread exits).
+  if (state === 'Z' && await threadCount(pid) <= 1) return undefined
+  return sample
+}
+
+/** The text of /proc/<pid>/stat: its state letter (field 3) and figures. rss (field 24) is the counter status' VmRSS shows. */
+export function parseProcStat (text: string): { state: string, sample: ProcSample } {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
   // rest[0] is field 3 (state)
   const field = (n: number): number => Number(rest[n - 3])
-  if (rest[0] === 'X') return undefined // dead
-  // A zombie thread-group leader is only gone once its other threads are: until then they still run and hold
-  // the process's files and listening sockets (the leader's stat shows Z while e.g. a worker thread exits).
-  if (rest[0] === 'Z' && await threadCount(pid) <= 1) return undefined
   return {
-    cpuTicks: field(FIELD_UTIME) + field(FIELD_STIME),
-    startTicks: field(FIELD_STARTTIME),
-    rssBytes: field(FIELD_RSS_PAGES) * PAGE_SIZE,
+    state: rest[0] ?? '',
+    sample: {
+      cpuTicks: field(FIELD_UTIME) + field(FIELD_STIME),
+      startTicks: field(FIELD_STARTTIME),
+      rssBytes: field(FIELD_RSS_PAGES) * PAGE_SIZE,
+    },
   }
 }
 

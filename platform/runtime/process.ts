@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path'
 import { ServiceFailedError } from '../../lib/errors.ts'
 import { sleep } from '../../lib/time.ts'
 import { readProcSample, sampleProcess } from './proc-stats.ts'
+import { ProcStatsWatcher } from './proc-watch.ts'
 import { scaleService } from './scale.ts'
-import { logFileFor, sortInstances } from './types.ts'
-import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats } from './types.ts'
+import { logFileFor, sortInstances, stoppedSample } from './types.ts'
+import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats, ServiceStatsSample, StatsWatch } from './types.ts'
 
 interface PidRecord extends ServiceInstance {
   /** /proc start time of the pid when we started it: guards against killing a reused pid. */
@@ -23,6 +24,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const
   readonly #stateDir: string
+  /** One timer for every watched pid (proc-watch.ts). */
+  readonly #watcher = new ProcStatsWatcher()
 
   constructor (stateDir: string) {
     this.#stateDir = stateDir
@@ -124,6 +127,18 @@ export class ProcessRuntime implements Runtime {
     await Promise.all(instances.map(i => this.stop(i, { timeoutMs: 5000 })))
     await rm(join(this.#stateDir, platform), { recursive: true, force: true })
     return instances.length
+  }
+
+  watchStats (instance: ServiceInstance, onSample: (sample: ServiceStatsSample) => void): StatsWatch {
+    let inner: StatsWatch | undefined
+    let stopped = false
+    // As stats(): only the record's start time says the pid is still this run of the service.
+    void this.#ownRecord(instance).then(record => {
+      if (stopped) return
+      if (record === undefined) { stopped = true; onSample(stoppedSample(Date.now())); return }
+      inner = this.#watcher.watch(Number(record.id), record.startTicks, onSample)
+    })
+    return { stop: () => { stopped = true; inner?.stop() } }
   }
 
   async close (): Promise<void> {}

@@ -2,7 +2,7 @@ import type { Runtime, ServiceInstance, ServiceSpec } from './types.ts'
 import { InvalidConfigError } from '../../lib/errors.ts'
 
 /**
- * Scale logic shared by every runtime: start the missing replica numbers from 0 upwards, stop the
+ * Scale logic shared by every runtime: start the missing replica numbers below the count (together), stop the
  * highest replica numbers first, so replica ids stay dense and stable across scale steps.
  */
 export async function scaleService (runtime: Runtime, spec: ServiceSpec, replicas: number): Promise<ServiceInstance[]> {
@@ -13,9 +13,8 @@ export async function scaleService (runtime: Runtime, spec: ServiceSpec, replica
   const byReplica = new Map(running.map(i => [i.replica, i]))
   const extra = running.filter(i => i.replica >= replicas).sort((a, b) => b.replica - a.replica)
   await Promise.all(extra.map(i => runtime.stop(i, { timeoutMs: spec.stopTimeoutMs })))
-  const started: ServiceInstance[] = []
-  for (let r = 0; r < replicas; r++) {
-    if (!byReplica.has(r)) started.push(await runtime.start(spec, r))
-  }
+  // all at once: consumers that join a group together join in one rebalance, not one rebalance each
+  const missing = Array.from({ length: replicas }, (_, r) => r).filter(r => !byReplica.has(r))
+  await Promise.all(missing.map(r => runtime.start(spec, r)))
   return runtime.list({ platform: spec.platform, service: spec.service })
 }

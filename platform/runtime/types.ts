@@ -46,6 +46,29 @@ export interface ServiceStats {
   memoryBytes: number
 }
 
+/** One reading of a watched instance (Runtime.watchStats). */
+export interface ServiceStatsSample extends ServiceStats {
+  /** Epoch ms of the reading. */
+  at: number
+  /**
+   * Bytes received and sent on the instance's own network interfaces since it started, summed over them. null when the
+   * runtime cannot tell its traffic from the host's: host-network containers (the lab's default) have no interfaces
+   * of their own, and /proc/<pid>/net/dev counts a whole network namespace, not a process.
+   */
+  networkRxBytes: number | null
+  networkTxBytes: number | null
+}
+
+export interface StatsWatch {
+  /** Ends the watch; no sample is delivered after it. Stopping twice is not an error. */
+  stop (): void
+}
+
+/** The last sample of a watch: the instance no longer runs. */
+export function stoppedSample (at: number): ServiceStatsSample {
+  return { at, running: false, cpuPercent: 0, memoryBytes: 0, networkRxBytes: null, networkTxBytes: null }
+}
+
 export interface ListFilter {
   platform?: string
   service?: string
@@ -63,6 +86,12 @@ export interface Runtime {
   list (filter?: ListFilter): Promise<ServiceInstance[]>
   /** CPU over a short sampling interval and resident memory. A gone instance reports running: false. */
   stats (instance: ServiceInstance): Promise<ServiceStats>
+  /**
+   * Readings about once a second (CPU over the time since the previous one) until the instance stops, then one sample
+   * with running: false and no more; an instance already gone gets that one soon after. Never calls back synchronously.
+   * Cheap enough to hold for every instance of a lab at once: one stream per container, one timer for all processes.
+   */
+  watchStats (instance: ServiceInstance, onSample: (sample: ServiceStatsSample) => void): StatsWatch
   /** Stops and removes every trace of a platform's services (stopped containers, stale records); returns how many. */
   sweep (platform: string): Promise<number>
   /** Releases clients and sockets; services keep running. */

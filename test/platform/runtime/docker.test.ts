@@ -5,10 +5,12 @@ import { labels } from '../../../platform/runtime/types.ts'
 import type { ServiceSpec } from '../../../platform/runtime/types.ts'
 import { RuntimeUnavailableError } from '../../../lib/errors.ts'
 import { logContaining, logPath, nodeSpec, openLab, runtimeContract, waitFor } from './contract.ts'
+import { watchStatsContract } from './stats-contract.ts'
 
 const skip = await dockerAvailable() ? false : 'no docker engine answers (set DOCKER_HOST or start dockerd)'
 
 runtimeContract('docker', () => createDockerRuntime(), { skip })
+watchStatsContract('docker', () => createDockerRuntime(), { skip })
 
 test('a stopped service leaves no container behind, running or not', { skip }, async t => {
   const l = await openLab(t, 'docker', () => createDockerRuntime())

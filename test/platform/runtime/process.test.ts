@@ -9,6 +9,7 @@ import { readProcSample } from '../../../platform/runtime/proc-stats.ts'
 import type { ServiceInstance } from '../../../platform/runtime/types.ts'
 import { logContaining, logPath, nodeSpec, openLab, runtimeContract, waitFor } from './contract.ts'
 import type { Lab } from './contract.ts'
+import { watchStatsContract } from './stats-contract.ts'
 
 const stateDirs: string[] = []
 after(() => Promise.all(stateDirs.map(dir => rm(dir, { recursive: true, force: true }))))
@@ -21,6 +22,7 @@ async function openProcessRuntime (): Promise<ProcessRuntime> {
 }
 
 runtimeContract('process', openProcessRuntime, { skip: false })
+watchStatsContract('process', openProcessRuntime, { skip: false })
 
 /** A lab whose runtime keeps its pid records in a dir the test knows, so it can read and forge them. */
 async function labWithStateDir (t: Parameters<typeof openLab>[0]): Promise<Lab<ProcessRuntime> & { stateDir: string }> {
