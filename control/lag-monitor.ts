@@ -87,7 +87,7 @@ export class ConsumerLagMonitor implements Monitor {
       const readings: PartitionReading[] = ends.flatMap(({ topic, offsets }) => offsets.map(o => ({
         topic, partition: o.partition, low: o.low, logEnd: o.high, committed: byPartition.get(`${topic}\0${o.partition}`) ?? -1,
       })))
-      const s = this.#tracker.observe(readings, now(), group.members)
+      const s = this.#tracker.observe(readings, now(), group.members, group.state)
       this.#latest = s
       this.#record(s)
       this.#o.onSnapshot?.(s)

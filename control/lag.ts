@@ -56,6 +56,8 @@ export interface LagSnapshot {
   /** Milliseconds since the previous snapshot (0 for the first). */
   readonly elapsedMs: number
   readonly members: number
+  /** The group coordinator's state: 'Stable' once a rebalance is over ('PreparingRebalance', 'CompletingRebalance', 'Empty', ...). */
+  readonly groupState: string
 }
 
 export interface LagTrackerOptions {
@@ -88,7 +90,7 @@ export class LagTracker {
     this.#stopAfterMs = o.stopAfterMs ?? 30_000
   }
 
-  observe (readings: readonly PartitionReading[], atMs: number, members: number): LagSnapshot {
+  observe (readings: readonly PartitionReading[], atMs: number, members: number, groupState = 'Stable'): LagSnapshot {
     let produced = 0
     let consumed = 0
     const partitions = readings.map((r): PartitionLag => {
@@ -128,6 +130,7 @@ export class LagTracker {
       consumed,
       elapsedMs,
       members,
+      groupState,
     }
   }
 

@@ -2,7 +2,9 @@
 //
 // Per-replica capacity is learned only from saturated periods: the backlog holds at least half a period of
 // arrivals and SATURATED_LAG_PER_REPLICA records per replica, so every replica had work the whole period (a smaller
-// lag is batching, not a queue); the replica count did not change since the period before; and no scale step
+// lag is batching, not a queue); the group was Stable with every replica a member through the period (a rebalance
+// stops everyone: on two cores, starting ten replicas kept a group rebalancing for seconds, and one such period once
+// taught a capacity of a tenth of the true one); the replica count did not change since the period before; no scale step
 // happened within the last rebalance pause + 1 s (a rebalance stops consumption and would read as a slow
 // consumer). The capacity is the median of the last CAPACITY_SAMPLES such readings of consumedRate / replicas, and
 // is known once MIN_SAMPLES readings agree on it: one period cut by a GC pause or a warming consumer is an
@@ -53,7 +55,7 @@ export class Knowledge implements KnowledgeView {
     const previous = this.inputs[this.inputs.length - 1]
     const settled = input.atMs - this.#settledAt >= (this.rebalanceMs ?? 0) + 1000
     const periodS = previous === undefined ? 1 : (input.atMs - previous.atMs) / 1000
-    if (settled && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
+    if (settled && input.groupStable !== false && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
       (previous === undefined || previous.replicas === input.replicas)) {
       this.#capacity.push(input.consumedRate / input.replicas)
       if (this.#capacity.length > CAPACITY_SAMPLES) this.#capacity.shift()

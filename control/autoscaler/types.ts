@@ -19,6 +19,11 @@ export interface ControlInput {
   readonly arrivalRate: number
   /** Records the group's committed offsets advanced. */
   readonly consumedRate: number
+  /**
+   * The group was Stable, with as many members as replicas run, at this reading and the one before: no rebalance
+   * cut the period. Absent: assumed (simulations, tests).
+   */
+  readonly groupStable?: boolean
 }
 
 export const symptomNames = ['lag-high', 'lag-growing', 'time-lag-over-slo', 'replicas-idle', 'consumer-stopped', 'replica-missing'] as const

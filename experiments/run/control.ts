@@ -7,7 +7,6 @@ import { Autoscaler } from '../../control/autoscaler/loop.ts'
 import type { AutoscalerConfig, ControlInput, Decision } from '../../control/autoscaler/types.ts'
 import { formatCount } from '../../control/autoscaler/format.ts'
 import { ConsumerLagMonitor } from '../../control/lag-monitor.ts'
-import type { LagSnapshot } from '../../control/lag.ts'
 import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import { readScaleRequest } from '../../platform/scalable.ts'
@@ -41,11 +40,20 @@ export class SinkControl {
   #busy = false
   #lastHold: { reason: string, atMs: number } | undefined
   #manualAt = 0
-  #previous: LagSnapshot | undefined
+  #sum = { produced: 0, consumed: 0, ms: 0, stable: true }
 
   constructor (o: SinkControlOptions) {
     this.#o = o
-    this.lag = new ConsumerLagMonitor({ kafka: o.cloud, topics: o.topics, groupId: o.groupId, recorder: o.recorder, periodMs: o.config.periodMs })
+    // the lag is read every second for the records whatever the control period; a period's rates add its readings up
+    this.lag = new ConsumerLagMonitor({
+      kafka: o.cloud, topics: o.topics, groupId: o.groupId, recorder: o.recorder, periodMs: Math.min(1000, o.config.periodMs),
+      onSnapshot: s => {
+        this.#sum.produced += s.produced
+        this.#sum.consumed += s.consumed
+        this.#sum.ms += s.elapsedMs
+        this.#sum.stable &&= s.groupState === 'Stable'
+      },
+    })
     this.autoscaler = new Autoscaler({
       config: o.config,
       initial: o.initial,
@@ -85,12 +93,11 @@ export class SinkControl {
         this.#o.event('autoscale', 'fleetlab scale', `${manual.replicas} replicas set by hand; policy ${this.autoscaler.policy.name} ${this.autoscaler.policy.name === 'fixed' ? 'keeps it' : 'decides again from here'}`, manual.atMs)
       }
       const [snapshot, running] = await Promise.all([this.lag.poll(), this.#o.group.running()])
-      if (snapshot === undefined) return
-      const previous = this.#previous
-      this.#previous = snapshot
       // the first reading only starts the rates: a period's arrival needs two
-      if (previous === undefined || snapshot.elapsedMs <= 0) return
-      const perS = 1000 / snapshot.elapsedMs
+      if (snapshot === undefined || this.#sum.ms <= 0) return
+      const perS = 1000 / this.#sum.ms
+      const sum = this.#sum
+      this.#sum = { produced: 0, consumed: 0, ms: 0, stable: true }
       const input: ControlInput = {
         atMs: snapshot.atMs,
         replicas: running.length,
@@ -99,8 +106,9 @@ export class SinkControl {
         lagSeconds: snapshot.maxLagSeconds,
         partitionsWithLag: snapshot.partitionsWithLag,
         groupStatus: snapshot.status,
-        arrivalRate: snapshot.produced * perS,
-        consumedRate: snapshot.consumed * perS,
+        arrivalRate: sum.produced * perS,
+        consumedRate: sum.consumed * perS,
+        groupStable: sum.stable && snapshot.groupState === 'Stable' && snapshot.members === running.length,
       }
       const d = this.autoscaler.step(input)
       this.#o.recorder.gauge(metric.desired, d.desired, 'last')

@@ -84,7 +84,7 @@ test('a complete linear run on the process runtime: exit 0, summary, and every f
   const order = ['platform', 'fleet', 'phase', 'drain', 'reconcile'].map(kind => run.events.findIndex(e => e.kind === kind))
   assert.deepEqual(order, [...order].sort((a, b) => a - b), `lifecycle events in order: ${JSON.stringify(order)}`)
   assert.ok(!order.includes(-1), `every lifecycle event present: ${JSON.stringify(order)}`)
-  assert.match(eventsOf(run, 'fleet')[0] ?? '', /^1 gateway \(up to 5000 devices each, fill-first\) and the sink ready/)
+  assert.match(eventsOf(run, 'fleet')[0] ?? '', /^1 gateway \(up to 5000 devices each, fill-first\) and 1 file sink replica ready/)
   const reconcileLine = eventsOf(run, 'reconcile')[0] ?? ''
   assert.match(reconcileLine, /^sent (\d+) = delivered \1 \+ lost 0 \(not in edge 0, not mirrored 0, not consumed 0\); duplicates 0$/)
   assert.deepEqual(eventsOf(run, 'run').at(-1), 'complete')

@@ -116,3 +116,14 @@ test('capacity is not under-read when fewer partitions lag than replicas run', (
   for (let s = 0; s < 5; s++) k.learn(input({ replicas: 4, lag: BACKLOG, partitionsWithLag: 1, consumedRate: perConsumer }))
   assert.ok(k.capacityPerReplica === undefined || k.capacityPerReplica >= perConsumer, `learned ${k.capacityPerReplica}/s per replica, true ${perConsumer}/s`)
 })
+
+test('capacity: nothing is learned from a period the group spent rebalancing', () => {
+  const k = new Knowledge(2)
+  const base = { atMs: 10_000, replicas: 2, partitions: 12, lag: 5000, lagSeconds: 3, partitionsWithLag: 12, groupStatus: 'OK' as const, arrivalRate: 1000, consumedRate: 40 }
+  k.learn({ ...base, groupStable: false })
+  k.learn({ ...base, atMs: 11_000, groupStable: false })
+  assert.equal(k.capacityPerReplica, undefined)
+  k.learn({ ...base, atMs: 12_000, consumedRate: 400, groupStable: true })
+  k.learn({ ...base, atMs: 13_000, consumedRate: 400, groupStable: true })
+  assert.equal(k.capacityPerReplica, 200)
+})

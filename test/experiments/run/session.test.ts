@@ -24,7 +24,7 @@ test('25 devices at 10 per gateway: three gateways filled first, every notificat
   assert.equal(run.meta.complete, true)
   const fleet = run.events.filter(e => e.kind === 'fleet').map(e => e.detail)
   assert.equal(fleet.length, 1)
-  assert.match(fleet[0]!, /^3 gateways \(up to 10 devices each, fill-first\) and the sink ready/)
+  assert.match(fleet[0]!, /^3 gateways \(up to 10 devices each, fill-first\) and 1 file sink replica ready/)
   assert.equal(Math.max(...run.rows.map(row => row.devices_active ?? 0)), 25, 'the gateways\' active devices add up')
   const s = run.summary!
   assert.ok((s.sent ?? 0) > 0)

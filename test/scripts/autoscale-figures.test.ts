@@ -1,0 +1,52 @@
+// bench:autoscale's figures from a run folder, on a hand-made run whose answers are known.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { LoadedRun, RunEvent, TimeseriesRow } from '../../results/run-folder.ts'
+import { autoscaleFigures, directionChanges } from '../../scripts/lib/autoscale-figures.ts'
+
+function row (t: number, phase: string, lag: number, lagS: number, replicas: number, desired: number): TimeseriesRow {
+  return {
+    t_s: t, phase, devices_target: null, devices_active: null, rate_target: null, sent: null, sent_late: null, lateness_p99_ms: null, edge_in: null,
+    udp_drops: null, cloud_out: null, delivered: null, e2e_p50_ms: null, e2e_p95_ms: null, e2e_p99_ms: null, e2e_max_ms: null, consumer_lag: lag,
+    mirror_lag: null, consumer_replicas: replicas, errors: 0, consumer_desired: desired, consumer_lag_s: lagS, services: {},
+  }
+}
+
+test('peak lag, first scale-up after the burst, drain time, seconds over the SLO, replica-seconds, direction changes, rebalance pauses', () => {
+  // baseline 0-9, burst 10-19, baseline 20-39
+  const rows: TimeseriesRow[] = []
+  for (let t = 0; t < 40; t++) {
+    const phase = t >= 10 && t < 20 ? 'burst-1' : 'baseline'
+    const lag = t >= 10 && t < 24 ? (t - 9) * 500 : 0
+    const replicas = t >= 12 && t < 30 ? 4 : 1
+    rows.push(row(t, phase, lag, lag / 100, replicas, replicas))
+  }
+  const events: RunEvent[] = [
+    { t_s: 11.2, kind: 'autoscale', source: 'threshold', detail: 'scale-up 1 -> 4: lag 1,000 / threshold 300 -> 4 (1 -> 4)' },
+    { t_s: 29.5, kind: 'autoscale', source: 'threshold', detail: 'scale-down 4 -> 1: inactive (4 -> 1)' },
+    { t_s: 12.5, kind: 'sink.rebalance', source: 'sink-1', detail: 'joined the group with 3 partitions after a 800 ms pause' },
+    { t_s: 12.6, kind: 'sink.rebalance', source: 'sink-2', detail: 'joined the group with 3 partitions after a 1200 ms pause' },
+    { t_s: 12.7, kind: 'sink.rebalance', source: 'sink-3', detail: 'joined the group with 3 partitions after a 2000 ms pause' },
+  ]
+  const run = { rows, events, summary: { lost: 0, duplicates: 7 } } as unknown as LoadedRun
+  const f = autoscaleFigures(run, { policy: 'threshold', lagThreshold: 1000, sloLagSeconds: 50, steadyTailS: 5 })
+  assert.equal(f.peakLag, 14 * 500)
+  assert.equal(f.peakLagSeconds, 70)
+  assert.ok(Math.abs(f.firstScaleUpS! - 1.2) < 1e-9)
+  // burst ends at 20; lag >= 1000 last at t = 23 (7,000): below from 24 on
+  assert.equal(f.drainS, 4)
+  assert.equal(f.secondsOverSlo, rows.filter(r => r.consumer_lag_s! > 50).length)
+  assert.equal(f.replicaSeconds, 18 * 4 + 22 * 1)
+  assert.equal(f.maxReplicas, 4)
+  assert.equal(f.changesOfDirection, 1)
+  assert.equal(f.steadyChanges, 0)
+  assert.equal(f.scaleSteps, 2)
+  assert.equal(f.rebalancePauseMedianMs, 1200)
+  assert.equal(f.rebalancePauseMaxMs, 2000)
+  assert.equal(f.duplicates, 7)
+})
+
+test('direction changes ignore flat steps', () => {
+  assert.equal(directionChanges([1, 1, 2, 2, 3, 2, 2, 1, 4]), 2)
+  assert.equal(directionChanges([]), 0)
+})
