@@ -7,16 +7,21 @@
 // - Time lag, as kafka-lag-exporter computes it: each poll records (log-end offset, time) per partition, up to
 //   `historyPoints`; the oldest record not yet consumed (offset = committed) was produced when the log end passed
 //   it, a time interpolated between the two points around it; lag seconds = now - that time. A committed offset
-//   older than the history's first point gets the first point's time: a lower bound, said as such.
+//   older than the history's first point gets the first point's time, not an extrapolation at the oldest rate: a
+//   rate from two points of a burst can put the record anywhere, the first point's time is a sure lower bound.
+//   A full history drops its densest interior point, never the first: kafka-lag-exporter polls every 30 s, we poll
+//   every second, and dropping the oldest of 60 points would cap a stalled group's time lag at about a minute.
 // - Status per partition over the last `window` samples, worst rule first (Burrow's evaluator, adapted to an
 //   admin-API view that sees offsets, not commit times):
 //     OK      lag was 0 at some sample of the window;
 //     REWIND  the committed offset went backwards (a reset);
-//     STOP    lag > 0 and no member in the group, or the offset has not moved for longer than `stopAfterMs`;
+//     STOP    lag > 0 and no member in the group, or the offset has not moved for longer than `stopAfterMs`
+//             (counted from the last sample that moved or had no lag: a caught-up, idle consumer commits nothing);
 //     STALL   lag > 0 and the offset did not move over the whole window (a consumer that is there but not working);
 //     WARN    the offset moves but the lag grew over the window (the consumer falls behind);
 //     OK      otherwise.
 //   The group's status is its worst partition's.
+// - Mirror lag (MirrorLagTracker below): per partition, edge log end - cloud log end, and whether MirrorMaker keeps up.
 
 export const partitionStatuses = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND'] as const
 export type PartitionStatus = (typeof partitionStatuses)[number]
@@ -29,6 +34,8 @@ export interface PartitionReading {
   readonly logEnd: number
   /** The group's committed offset (the next record it reads); -1: none. */
   readonly committed: number
+  /** Client id of the member that owns the partition, when the group says. */
+  readonly owner?: string
 }
 
 export interface PartitionLag {
@@ -39,6 +46,7 @@ export interface PartitionLag {
   readonly lag: number
   readonly lagSeconds: number
   readonly status: PartitionStatus
+  readonly owner?: string
 }
 
 export interface LagSnapshot {
@@ -88,6 +96,9 @@ export class LagTracker {
     this.#window = o.window ?? 10
     this.#points = o.historyPoints ?? 60
     this.#stopAfterMs = o.stopAfterMs ?? 30_000
+    // a window of one sample cannot tell movement; a history needs its first, newest and one point to drop
+    if (!(this.#window >= 2)) throw new RangeError(`lag window must be at least 2 samples, got ${this.#window}`)
+    if (!(this.#points >= 3)) throw new RangeError(`lag history must keep at least 3 points, got ${this.#points}`)
   }
 
   observe (readings: readonly PartitionReading[], atMs: number, members: number, groupState = 'Stable'): LagSnapshot {
@@ -104,16 +115,23 @@ export class LagTracker {
         produced += Math.max(0, r.logEnd - h.lastEnd)
         consumed += Math.max(0, committed - h.lastCommitted)
       }
-      if (committed !== h.lastCommitted) h.lastMoveMs = atMs
       const lag = Math.max(0, r.logEnd - committed)
-      if (h.ends.length === 0 || h.ends[h.ends.length - 1]!.offset !== r.logEnd) h.ends.push({ offset: r.logEnd, atMs })
-      if (h.ends.length > this.#points) h.ends.shift()
+      if (committed !== h.lastCommitted || lag === 0) h.lastMoveMs = atMs
+      // a log end that did not move keeps two points, when it was first and last seen there: a record appended after
+      // an idle stretch was produced after the last one, not somewhere along the stretch
+      const n = h.ends.length
+      if (n >= 2 && h.ends[n - 1]!.offset === r.logEnd && h.ends[n - 2]!.offset === r.logEnd) h.ends[n - 1]!.atMs = atMs
+      else {
+        h.ends.push({ offset: r.logEnd, atMs })
+        if (h.ends.length > this.#points) thin(h.ends)
+      }
       h.samples.push({ committed, lag })
       if (h.samples.length > this.#window) h.samples.shift()
       const status = this.#status(h, lag, atMs, members)
       h.lastCommitted = committed
       h.lastEnd = r.logEnd
-      return { topic: r.topic, partition: r.partition, logEnd: r.logEnd, committed: r.committed, lag, lagSeconds: lag === 0 ? 0 : timeLag(h.ends, committed, atMs), status }
+      const p: PartitionLag = { topic: r.topic, partition: r.partition, logEnd: r.logEnd, committed: r.committed, lag, lagSeconds: lag === 0 ? 0 : timeLag(h.ends, committed, atMs), status }
+      return r.owner === undefined ? p : { ...p, owner: r.owner }
     })
     const elapsedMs = this.#lastMs === undefined ? 0 : atMs - this.#lastMs
     this.#lastMs = atMs
@@ -147,6 +165,18 @@ export class LagTracker {
 }
 
 /**
+ * Drops the interior point whose neighbours are closest in time (where the history is densest), so the first point
+ * and the newest stay and the interpolation error grows least.
+ */
+function thin (ends: Array<{ offset: number, atMs: number }>): void {
+  let drop = 1
+  for (let i = 2; i < ends.length - 1; i++) {
+    if (ends[i + 1]!.atMs - ends[i - 1]!.atMs < ends[drop + 1]!.atMs - ends[drop - 1]!.atMs) drop = i
+  }
+  ends.splice(drop, 1)
+}
+
+/**
  * Seconds since the record at `committed` was produced: the time the log end passed committed + 1, interpolated
  * between the (offset, time) points around it; before the first point, the first point's time (a lower bound).
  */
@@ -166,4 +196,78 @@ export function timeLag (ends: ReadonlyArray<{ offset: number, atMs: number }>, 
     }
   }
   return 0
+}
+
+// Mirror lag: MirrorMaker 2 with IdentityReplicationPolicy (platform/mirror/mirror.ts) copies edge partition p of a
+// topic to cloud partition p of the same name, so the records not yet in the cloud are edge end - cloud end (a
+// missing cloud topic has end 0). It assumes only MirrorMaker writes the cloud topic and the edge log was not
+// truncated before it was copied, true of a lab run's fresh topics; the difference is clamped at 0.
+//
+// Health, per partition, unhealthy after `unhealthyAfterMs` (default 30 s) of either:
+//   stalled         lag > 0 and the cloud end has not moved (a dead task, a lost connection, a topic not yet found);
+//   falling-behind  the lag grew at every reading while the edge grew (copying slower than arrival).
+// A reading with lag 0, a lag no larger than the previous one, or no new edge records is headway and restarts the
+// clock: a mirror that keeps pace at a steady in-flight lag is healthy. The mirror is healthy when every partition is.
+
+export interface MirrorReading {
+  readonly topic: string
+  readonly partition: number
+  readonly edgeEnd: number
+  /** 0 when the cloud has no such partition yet. */
+  readonly cloudEnd: number
+}
+
+export type MirrorProblem = 'stalled' | 'falling-behind'
+
+export interface MirrorPartitionLag extends MirrorReading {
+  readonly lag: number
+  /** Why the partition is unhealthy; absent when it is not. */
+  readonly problem?: MirrorProblem
+}
+
+export interface MirrorSnapshot {
+  readonly atMs: number
+  readonly partitions: readonly MirrorPartitionLag[]
+  readonly totalLag: number
+  readonly healthy: boolean
+}
+
+export interface MirrorHealthOptions {
+  /** Default 30000 ms. */
+  readonly unhealthyAfterMs?: number
+}
+
+interface MirrorHistory { lag: number, edgeEnd: number, cloudEnd: number, headwayMs: number, cloudMovedMs: number }
+
+export class MirrorLagTracker {
+  readonly #afterMs: number
+  readonly #history = new Map<string, MirrorHistory>()
+
+  constructor (o: MirrorHealthOptions = {}) {
+    this.#afterMs = o.unhealthyAfterMs ?? 30_000
+  }
+
+  observe (readings: readonly MirrorReading[], atMs: number): MirrorSnapshot {
+    const partitions = readings.map((r): MirrorPartitionLag => {
+      const key = `${r.topic}\0${r.partition}`
+      const lag = Math.max(0, r.edgeEnd - r.cloudEnd)
+      const h = this.#history.get(key) ?? { lag, edgeEnd: r.edgeEnd, cloudEnd: r.cloudEnd, headwayMs: atMs, cloudMovedMs: atMs }
+      if (lag === 0 || lag <= h.lag || r.edgeEnd <= h.edgeEnd) h.headwayMs = atMs
+      if (lag === 0 || r.cloudEnd !== h.cloudEnd) h.cloudMovedMs = atMs
+      h.lag = lag
+      h.edgeEnd = r.edgeEnd
+      h.cloudEnd = r.cloudEnd
+      this.#history.set(key, h)
+      const problem: MirrorProblem | undefined = atMs - h.cloudMovedMs > this.#afterMs
+        ? 'stalled'
+        : atMs - h.headwayMs > this.#afterMs ? 'falling-behind' : undefined
+      return problem === undefined ? { ...r, lag } : { ...r, lag, problem }
+    })
+    return {
+      atMs,
+      partitions,
+      totalLag: partitions.reduce((s, p) => s + p.lag, 0),
+      healthy: partitions.every(p => p.problem === undefined),
+    }
+  }
 }

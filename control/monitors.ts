@@ -10,10 +10,8 @@ import { readFileSync } from 'node:fs'
 import type { KafkaClient } from '../platform/kafka/client.ts'
 import type { MetricsRecorder } from '../lib/metrics/recorder.ts'
 
-export interface Monitor {
-  start (): void
-  stop (): Promise<void>
-}
+export type { Monitor } from './monitor.ts'
+import type { Monitor } from './monitor.ts'
 
 export { ServiceMonitor, serviceMetric } from './service-monitor.ts'
 export type { ServiceReading } from './service-monitor.ts'

@@ -7,7 +7,7 @@
 // second from the latest reading of each replica: a slow engine makes readings older, never the runner late.
 import type { Runtime, ServiceInstance, ServiceStatsSample, StatsWatch } from '../platform/runtime/types.ts'
 import type { MetricsRecorder } from '../lib/metrics/recorder.ts'
-import type { Monitor } from './monitors.ts'
+import type { Monitor } from './monitor.ts'
 
 /** Metric names of a service's readings. */
 export const serviceMetric = {

@@ -78,6 +78,21 @@ export interface KafkaConsumer {
   close (): Promise<void>
 }
 
+/** A consumer group as its coordinator describes it (DescribeGroups). */
+export interface GroupDescription {
+  /** 'Stable', 'PreparingRebalance', 'CompletingRebalance', 'Empty' (no members), 'Dead' (unknown group). */
+  state: string
+  members: GroupMember[]
+}
+
+export interface GroupMember {
+  memberId: string
+  clientId: string
+  host: string
+  /** Empty while the group rebalances (the leader has not handed out the assignment yet). */
+  assignments: Array<{ topic: string, partitions: number[] }>
+}
+
 export interface ClusterDescription {
   clusterId: string
   controller: number | null
@@ -103,8 +118,8 @@ export interface KafkaClient {
    * what KEDA and Burrow read, so a stalled consumer shows growing lag. -1: the group never committed there.
    */
   groupOffsets (groupId: string, topics: readonly string[]): Promise<Array<{ topic: string, partition: number, offset: number }>>
-  /** The group's state and members (empty when it has none: every replica left). */
-  describeGroup (groupId: string): Promise<{ state: string, members: number }>
+  /** The group's state and members (empty when it has none: every replica left), with the partitions each owns. */
+  describeGroup (groupId: string): Promise<GroupDescription>
   producer (options?: { acks?: -1 | 0 | 1 }): Promise<KafkaProducer>
   consume (options: ConsumeOptions): Promise<KafkaConsumer>
   /** Closes every producer, consumer and admin connection this client opened. */

@@ -1,9 +1,9 @@
-import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import { AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs'
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs'
 import { KafkaError } from '../../lib/errors.ts'
 import { sleep } from '../../lib/time.ts'
 import type {
-  ClusterDescription, ConsumeOptions, GroupEvent, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
+  ClusterDescription, ConsumeOptions, GroupDescription, GroupEvent, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
   OutgoingRecord, TopicSpec,
 } from './client.ts'
 
@@ -60,8 +60,9 @@ export class KafkaJsClient implements KafkaClient {
         const offsets = await admin.fetchTopicOffsets(topic)
         return offsets.map(o => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
       } catch (err) {
-        const e = err as { type?: string, originalError?: { type?: string } }
-        const type = e.type ?? e.originalError?.type
+        // KafkaJS's admin retries an unknown topic, then throws KafkaJSNumberOfRetriesExceeded with the answer as `cause`
+        const e = err as { type?: string, originalError?: { type?: string }, cause?: { type?: string } }
+        const type = e.type ?? e.originalError?.type ?? e.cause?.type
         if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return []
         if ((type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') && attempt < 10) {
           await sleep(100 * (attempt + 1))
@@ -79,11 +80,14 @@ export class KafkaJsClient implements KafkaClient {
     return result.flatMap(t => t.partitions.map(p => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })))
   }
 
-  async describeGroup (groupId: string): Promise<{ state: string, members: number }> {
+  async describeGroup (groupId: string): Promise<GroupDescription> {
     const admin = await this.#adminClient()
     const { groups } = await wrap(`describe group ${groupId}`, () => admin.describeGroups([groupId]))
     const g = groups[0]
-    return { state: g?.state ?? 'Dead', members: g?.members.length ?? 0 }
+    return {
+      state: g?.state ?? 'Dead',
+      members: (g?.members ?? []).map(m => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignments: decodeAssignment(m.memberAssignment) })),
+    }
   }
 
   async producer (options: { acks?: -1 | 0 | 1 } = {}): Promise<KafkaProducer> {
@@ -179,6 +183,17 @@ export class KafkaJsClient implements KafkaClient {
     }
     return this.#admin
   }
+}
+
+/**
+ * A member's partitions from its assignment bytes (the consumer protocol's MemberAssignment: version, topics, user data).
+ * Empty bytes (a rebalance in progress) or another protocol type (a Connect worker's group) read as no partitions.
+ */
+function decodeAssignment (bytes: Buffer): Array<{ topic: string, partitions: number[] }> {
+  if (bytes.length === 0) return []
+  let decoded: ReturnType<typeof AssignerProtocol.MemberAssignment.decode>
+  try { decoded = AssignerProtocol.MemberAssignment.decode(bytes) } catch { return [] }
+  return Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
 }
 
 function incoming (topic: string, partition: number, message: KafkaMessage): IncomingRecord {

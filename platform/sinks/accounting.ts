@@ -6,7 +6,7 @@
 // Memory: a device's bits live in chunks of CHUNK_BITS, allocated when a sequence number in them first arrives,
 // so 20,000 devices with a few thousand notifications each take a few MB, and a stray huge sequence number costs
 // one chunk instead of a bitset up to it.
-import type { SinkReport } from '../../experiments/contracts.ts'
+import type { SinkReport } from './contract.ts'
 
 const CHUNK_BITS = 1024
 const CHUNK_SHIFT = 10

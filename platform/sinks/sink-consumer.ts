@@ -5,7 +5,7 @@
 // its arrivals (arrivals.ts) and only then lets the batch be committed: at-least-once, nothing committed unwritten.
 // It emits metrics (STYLE.md rule 3) into a MetricsRecorder the caller drains; it never writes results itself.
 import { performance } from 'node:perf_hooks'
-import type { SinkReport } from '../../experiments/contracts.ts'
+import type { SinkReport } from './contract.ts'
 import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { sleep } from '../../lib/time.ts'
 import type { GroupEvent, IncomingRecord, KafkaClient, PartitionPosition } from '../kafka/client.ts'

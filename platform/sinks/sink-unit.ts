@@ -6,7 +6,7 @@
 //   SIGTERM (scaled down)      -> the same: the replica leaves the group cleanly and says what it did, exit 0
 //   runner gone, start failed  -> stop (or `fatal`), exit 1
 import { isAbsolute } from 'node:path'
-import type { SinkConfig } from '../../experiments/contracts.ts'
+import type { SinkConfig } from './contract.ts'
 import type { RunnerMessage, UnitMessage } from '../../lib/channel.ts'
 import { InvalidConfigError, isFleetlabError } from '../../lib/errors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'

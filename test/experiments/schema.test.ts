@@ -63,7 +63,7 @@ test('unknown keys are rejected at every level, with their path and the likely k
     platform: { external: { edgeBootstrap: 'a:1', cloudBootstrap: 'b:2', lwm2m: 'coap://h:1', gateway: 'g', extra: true } },
     workload: { steps: [{ devices: 1, duration: '1s', rat: '1/s' }] },
   })
-  assert.ok(p.includes('bogus: unknown key (known: kind, name, description, seed, platform, fleet, drain, sink, thresholds, workload)'), p.join('\n'))
+  assert.ok(p.includes('bogus: unknown key (known: kind, name, description, seed, platform, fleet, drain, sink, autoscaler, thresholds, workload)'), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('fleet.maxDevicePerGateway: unknown key; did you mean maxDevicesPerGateway?')), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('platform.external.extra: unknown key')), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('workload.steps[0].rat: unknown key; did you mean rate?')), p.join('\n'))
