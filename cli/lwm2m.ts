@@ -4,6 +4,8 @@ import { parsePath } from '../lib/lwm2m/path.ts'
 import { createKafkaClient, parseBootstrap } from '../platform/kafka/index.ts'
 import type { KafkaClient } from '../platform/kafka/index.ts'
 import { KafkaBridge } from '../platform/lwm2m-server/kafka-bridge.ts'
+import { startMetricsServer } from '../platform/lwm2m-server/prometheus.ts'
+import type { MetricsServer } from '../platform/lwm2m-server/prometheus.ts'
 import { Lwm2mServer, defaultAutoObserve } from '../platform/lwm2m-server/server.ts'
 import type { Registration } from '../platform/lwm2m-server/server.ts'
 import type { CliContext } from './context.ts'
@@ -16,6 +18,7 @@ interface ServeOptions {
   observe?: string
   serverId?: string
   requestTimeout: string
+  metricsPort?: string
   verbose?: boolean
 }
 
@@ -27,6 +30,8 @@ interface ServeConfig {
   observe: string[]
   serverId: string | undefined
   requestTimeoutMs: number
+  /** TCP port of GET /metrics on --host; 0: no metrics server. */
+  metricsPort: number
   verbose: boolean
 }
 
@@ -44,8 +49,10 @@ export function serveConfig (o: ServeOptions): ServeConfig {
   }
   const requestTimeoutMs = Number(o.requestTimeout)
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100) problems.push(`--request-timeout: expected milliseconds (at least 100), got ${JSON.stringify(o.requestTimeout)}`)
+  const metricsPort = Number(o.metricsPort ?? '0')
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) problems.push(`--metrics-port: expected a TCP port 1-65535 (0: off), got ${JSON.stringify(o.metricsPort)}`)
   if (problems.length > 0) throw new InvalidConfigError(problems)
-  return { port, host: o.host, gateway: o.gateway, kafka, observe, serverId: o.serverId, requestTimeoutMs, verbose: o.verbose === true }
+  return { port, host: o.host, gateway: o.gateway, kafka, observe, serverId: o.serverId, requestTimeoutMs, metricsPort, verbose: o.verbose === true }
 }
 
 export function lwm2mCommand (ctx: CliContext): Command {
@@ -60,6 +67,7 @@ export function lwm2mCommand (ctx: CliContext): Command {
     .option('--observe <paths>', `paths observed as soon as a device registers their object instance, comma-separated, or "none" (default ${defaultAutoObserve.join(',')})`)
     .option('--server-id <id>', 'serverId in the Avro records and the consumer group of management requests (default lwm2m-<gateway>)')
     .option('--request-timeout <ms>', 'how long a request to a device may take, retransmissions included', '30000')
+    .option('--metrics-port <port>', 'TCP port on --host serving the counters as Prometheus text at GET /metrics (0 or absent: off)')
     .addOption(new Option('--verbose', 'log every registration event and print the status line every second even when stderr is not a terminal'))
     .addHelpText('after', `
 Each second, when stderr is a terminal (or with --verbose), a status line shows the devices registered,
@@ -70,7 +78,8 @@ flushed to Kafka, then the socket closes.
 Examples:
   fleetlab lwm2m serve
   fleetlab lwm2m serve --port 15683 --gateway gw7 --kafka 127.0.0.1:29092
-  fleetlab lwm2m serve --observe /3303/0/5700,/3/0/9 --verbose`)
+  fleetlab lwm2m serve --observe /3303/0/5700,/3/0/9 --verbose
+  fleetlab lwm2m serve --metrics-port 9464`)
     .action(async (o: ServeOptions) => { await serve(ctx, serveConfig(o)) })
   // Usage errors become CommanderErrors (exit 2 in main.ts) rather than commander's own process.exit(1).
   for (const c of cmd.commands) c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
@@ -89,6 +98,19 @@ async function serve (ctx: CliContext, c: ServeConfig): Promise<void> {
   }
   const { address, port } = server.address()
   log(`lwm2m server listening on coap://${address.includes(':') ? `[${address}]` : address}:${port} (gateway ${c.gateway}; auto-observe ${c.observe.length > 0 ? c.observe.join(' ') : 'off'})`)
+  // Before the ready line (readyLine, service.ts): once the platform sees the server ready, /metrics answers.
+  let metrics: MetricsServer | undefined
+  if (c.metricsPort > 0) {
+    try {
+      metrics = await startMetricsServer(server, c.host, c.metricsPort)
+    } catch (err) {
+      await server.stop()
+      const code = (err as { code?: string }).code
+      if (code === 'EADDRINUSE') throw new FleetlabError('FLEETLAB_PORT_IN_USE', `TCP port ${c.metricsPort} on ${c.host} is already in use`, { hint: 'stop whatever listens there (ss -ltnp) or choose another --metrics-port' })
+      throw err
+    }
+    log(`metrics on http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${metrics.port}/metrics`)
+  }
   let kafka: KafkaClient | undefined
   let bridge: KafkaBridge | undefined
   if (c.kafka !== undefined) {
@@ -97,6 +119,7 @@ async function serve (ctx: CliContext, c: ServeConfig): Promise<void> {
     try {
       await bridge.start()
     } catch (err) {
+      await metrics?.close()
       await server.stop()
       await kafka.close()
       throw err
@@ -120,6 +143,7 @@ async function serve (ctx: CliContext, c: ServeConfig): Promise<void> {
   })
   log('stopping: finishing requests under way, flushing to Kafka')
   stopStatus()
+  await metrics?.close()
   await bridge?.stop()
   await server.stop()
   await kafka?.close()

@@ -19,6 +19,8 @@ export interface Lwm2mServiceOptions {
   /** Auto-observe paths; [] turns auto-observe off; absent: the server's default. */
   observe?: readonly string[]
   serverId?: string
+  /** TCP port of the Prometheus endpoint (`--metrics-port`, GET /metrics on `host`); absent or 0: none. */
+  metricsPort?: number
   /** Node executable (absolute). Default: this process's. */
   node?: string
 }
@@ -35,6 +37,8 @@ export function lwm2mServiceSpec (o: Lwm2mServiceOptions): ServiceSpec {
   if (o.kafka !== undefined && o.kafka.length > 0) args.push('--kafka', o.kafka.join(','))
   if (o.observe !== undefined) args.push('--observe', o.observe.length > 0 ? o.observe.join(',') : 'none')
   if (o.serverId !== undefined) args.push('--server-id', o.serverId)
+  const metrics = o.metricsPort !== undefined && o.metricsPort > 0
+  if (metrics) args.push('--metrics-port', String(o.metricsPort))
   return {
     platform: o.platform,
     service,
@@ -42,7 +46,7 @@ export function lwm2mServiceSpec (o: Lwm2mServiceOptions): ServiceSpec {
     cwd: home,
     writablePaths: [home],
     readonlyPaths: [projectRoot],
-    ports: { coap: o.port },
+    ports: metrics ? { coap: o.port, metrics: o.metricsPort! } : { coap: o.port },
     logFile: join(home, 'service.log'),
     // The bridge flushes its queue to Kafka on SIGTERM.
     stopTimeoutMs: 10_000,

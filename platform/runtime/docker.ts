@@ -6,6 +6,7 @@ import { RuntimeUnavailableError, ServiceFailedError } from '../../lib/errors.ts
 import { ensureBaseImage, hostMounts } from './docker-image.ts'
 import { cpuPercent, memoryBytes, watchContainerStats } from './docker-stats.ts'
 import { scaleService } from './scale.ts'
+import { lookupSystemUser } from './system-user.ts'
 import { labels, logFileFor, sortInstances } from './types.ts'
 import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats, ServiceStatsSample, StatsWatch } from './types.ts'
 
@@ -46,6 +47,8 @@ export class DockerRuntime implements Runtime {
     for (const dir of [dirname(logFile), ...spec.writablePaths, spec.cwd]) await mkdir(dir, { recursive: true })
 
     const stopSeconds = Math.ceil((spec.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS) / 1000)
+    // As numbers: the name is the host's (/etc/passwd), and uid:gid needs no lookup inside the container.
+    const asUser = spec.user !== undefined ? await lookupSystemUser(spec.service, spec.user) : undefined
     let container: Dockerode.Container
     try {
       container = await this.docker.createContainer({
@@ -56,7 +59,7 @@ export class DockerRuntime implements Runtime {
         Cmd: ['/bin/sh', '-c', `exec "$0" "$@" >>${shellQuote(logFile)} 2>&1`, ...spec.command],
         Env: [...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`), `FLEETLAB_REPLICA=${replica}`],
         WorkingDir: spec.cwd,
-        User: this.#user,
+        User: asUser !== undefined ? `${asUser.uid}:${asUser.gid}` : this.#user,
         Labels: {
           [labels.platform]: spec.platform,
           [labels.service]: spec.service,

@@ -6,6 +6,7 @@ import { sleep } from '../../lib/time.ts'
 import { readProcSample, sampleProcess } from './proc-stats.ts'
 import { ProcStatsWatcher } from './proc-watch.ts'
 import { scaleService } from './scale.ts'
+import { lookupSystemUser } from './system-user.ts'
 import { logFileFor, sortInstances, stoppedSample } from './types.ts'
 import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats, ServiceStatsSample, StatsWatch } from './types.ts'
 
@@ -37,20 +38,33 @@ export class ProcessRuntime implements Runtime {
       throw new ServiceFailedError(spec.service, `replica ${replica} already runs`)
     }
     const logFile = logFileFor(spec, replica)
-    await mkdir(dirname(logFile), { recursive: true })
-    const log = await open(logFile, 'a')
     const [file, ...args] = spec.command
     if (file === undefined) throw new ServiceFailedError(spec.service, 'empty command')
-    const child = spawn(file, args, {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env, FLEETLAB_REPLICA: String(replica) },
-      stdio: ['ignore', log.fd, log.fd],
-      detached: true,
-    })
+    // The log is opened here, by the invoking user, and handed over as a descriptor: the service's user need not own it.
+    const user = spec.user !== undefined ? await lookupSystemUser(spec.service, spec.user) : undefined
+    await mkdir(dirname(logFile), { recursive: true })
+    const log = await open(logFile, 'a')
+    const failed = (err: Error): ServiceFailedError => new ServiceFailedError(spec.service,
+      `cannot start ${file}${user !== undefined ? ` as user ${user.name}` : ''}: ${err.message}`,
+      { cause: err, hint: user !== undefined && (err as NodeJS.ErrnoException).code === 'EPERM' ? 'running a service as another user needs root' : undefined })
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn(file, args, {
+        cwd: spec.cwd,
+        env: { ...process.env, ...spec.env, FLEETLAB_REPLICA: String(replica), ...(user !== undefined ? { USER: user.name, LOGNAME: user.name, HOME: user.home } : {}) },
+        stdio: ['ignore', log.fd, log.fd],
+        detached: true,
+        ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
+      })
+    } catch (err) {
+      // setuid refused (EPERM) is thrown here, not emitted.
+      await log.close()
+      throw failed(err as Error)
+    }
     // Listen before the first await: 'spawn' fires on the next tick.
     const spawned = new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!))
-      child.once('error', err => reject(new ServiceFailedError(spec.service, `cannot start ${file}: ${err.message}`, { cause: err })))
+      child.once('error', err => reject(failed(err)))
     })
     const pid = await spawned.finally(() => log.close())
     child.unref()

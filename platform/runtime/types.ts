@@ -24,6 +24,11 @@ export interface ServiceSpec {
   logFile: string
   /** SIGTERM, then this long before SIGKILL. Default 10 s. */
   stopTimeoutMs?: number
+  /**
+   * A system user (from the host's /etc/passwd) to run as, for a server that refuses root (PostgreSQL). Absent: the
+   * invoking user. The writable paths must belong to it; running as another user needs root.
+   */
+  user?: string
 }
 
 export interface ServiceInstance {

@@ -23,17 +23,33 @@ export interface Observation {
   readonly trace: Trace | undefined
   /** The observed resources by path, without the trace: { "/3303/0/5700": 21.5 }. */
   readonly values: Record<string, string | number | boolean>
+  // What else the zeelos record says (the InfluxDB store tags its points with them, as zeelos's connector did).
+  // Optional: an Observation built by hand may leave them out; decodeObservation sets them when not empty.
+  /** The LWM2M server that published it (the record's `serverId`). */
+  readonly serverId?: string
+  /** The server's id of the observation (the record's `observationId`). */
+  readonly observationId?: string
+  /** The ticket of the observe request the notification answers (the record's `ticket`). */
+  readonly ticket?: string
+  /** The request kind of the payload (the record's `rep.kind`: `observe`). */
+  readonly kind?: string
 }
 
 /** Decodes an observation record; throws AvroError (code FLEETLAB_AVRO) when `value` is not one. */
 export function decodeObservation (value: Buffer | null, topic?: string): Observation {
   const record = observationCodec.decode(value ?? Buffer.alloc(0), topic)
+  const ids = {
+    ...(record.serverId !== '' ? { serverId: record.serverId } : {}),
+    ...(record.observationId !== '' ? { observationId: record.observationId } : {}),
+    ...(record.ticket !== '' ? { ticket: record.ticket } : {}),
+    ...(record.rep.kind !== undefined ? { kind: record.rep.kind } : {}),
+  }
   const node = readNode(record.rep.body)
-  if (node === undefined) return { endpoint: record.ep, path: record.path, timestamp: record.timestamp, trace: undefined, values: {} }
+  if (node === undefined) return { endpoint: record.ep, path: record.path, timestamp: record.timestamp, trace: undefined, values: {}, ...ids }
   const trace = traceOfContent(node)
   const values: Record<string, string | number | boolean> = {}
   flatten(trace === undefined ? node : observedContent(node, record.path), values)
-  return { endpoint: record.ep, path: record.path, timestamp: record.timestamp, trace, values }
+  return { endpoint: record.ep, path: record.path, timestamp: record.timestamp, trace, values, ...ids }
 }
 
 function flattenInstance (i: AvroInstanceResource, out: Record<string, string | number | boolean>): void {

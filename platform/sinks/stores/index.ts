@@ -2,9 +2,13 @@
 import { InvalidConfigError } from '../../../lib/errors.ts'
 import type { SinkStore, StoreContext, StoreFactory } from '../store.ts'
 import { createFileStore } from './file.ts'
+import { createInfluxStore } from './influxdb.ts'
+import { createPostgresStore } from './postgres.ts'
 
 export const storeFactories: Readonly<Record<string, StoreFactory>> = {
   file: createFileStore,
+  influxdb: createInfluxStore,
+  postgres: createPostgresStore,
 }
 
 export const storeNames = Object.keys(storeFactories)
