@@ -21,6 +21,9 @@ interface UpOptions extends CommonOptions {
   lwm2mPort?: number
   gateway?: string
   partitions?: number
+  datastores?: string
+  influxdbPort?: number
+  postgresPort?: number
   lwm2m: boolean
 }
 
@@ -36,13 +39,13 @@ const port = (flag: string) => (value: string): number => {
 
 export function platformCommand (ctx: CliContext, setExit: (code: number) => void): Command {
   const cmd = new Command('platform')
-    .description('start, inspect and stop the embedded platform: LWM2M server, edge Kafka, MirrorMaker 2, cloud Kafka')
+    .description('start, inspect and stop the embedded platform: LWM2M server, edge Kafka, MirrorMaker 2, cloud Kafka, and the sinks\' databases')
 
   cmd.command('up')
     .description('start edge and cloud Kafka (KRaft), MirrorMaker 2 and the LWM2M server, and wait until each really works')
     .addOption(runtimeOption())
     .addOption(nameOption())
-    .option('--config <file>', 'platform config file (JSON: name, host, edge, cloud, mirror); flags override it')
+    .option('--config <file>', 'platform config file (JSON: name, host, edge, cloud, mirror, lwm2m, partitions, datastores); flags override it')
     .option('--edge-port <port>', 'edge Kafka listener port (controller: port+1; default 29092)', port('--edge-port'))
     .option('--cloud-port <port>', 'cloud Kafka listener port (controller: port+1; default 39092)', port('--cloud-port'))
     .option('--edge-bootstrap <servers>', 'use an existing edge Kafka (host:port,...) instead of starting one')
@@ -54,6 +57,9 @@ export function platformCommand (ctx: CliContext, setExit: (code: number) => voi
       if (!Number.isInteger(n) || n < 1) throw new Error(`--partitions: expected a whole number >= 1, got ${v}`)
       return n
     })
+    .option('--datastores <names>', 'also start these databases for the sinks, comma-separated: influxdb, postgres (installed with apt-get when missing, as root)')
+    .option('--influxdb-port <port>', 'InfluxDB HTTP port (its RPC service takes port+1; default 8086)', port('--influxdb-port'))
+    .option('--postgres-port <port>', 'PostgreSQL port (default 5432)', port('--postgres-port'))
     .option('--no-lwm2m', 'start no LWM2M server')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', `
@@ -63,10 +69,13 @@ Data, configs and logs live under $FLEETLAB_HOME/platforms/<name>/ (default ~/.c
 Examples:
   fleetlab platform up
   fleetlab platform up --runtime process --edge-port 19092 --cloud-port 29192
-  fleetlab platform up --edge-bootstrap kafka-edge.lan:9092   # bring your own edge cluster`)
+  fleetlab platform up --edge-bootstrap kafka-edge.lan:9092   # bring your own edge cluster
+  fleetlab platform up --datastores influxdb,postgres          # the databases of the influxdb and postgres sinks`)
     .action(async (o: UpOptions) => {
       const file = o.config !== undefined ? await loadPlatformFile(o.config) : {}
-      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap, lwm2mPort: o.lwm2mPort, gateway: o.gateway, lwm2m: o.lwm2m, partitions: o.partitions })
+      const config = resolvePlatformConfig(file, { name: o.name === 'default' ? undefined : o.name, edgePort: o.edgePort, cloudPort: o.cloudPort, edgeBootstrap: o.edgeBootstrap, cloudBootstrap: o.cloudBootstrap, lwm2mPort: o.lwm2mPort, gateway: o.gateway, lwm2m: o.lwm2m, partitions: o.partitions,
+        datastores: o.datastores?.split(',').map(s => s.trim()).filter(s => s !== ''),
+        datastorePorts: { ...(o.influxdbPort !== undefined ? { influxdb: o.influxdbPort } : {}), ...(o.postgresPort !== undefined ? { postgres: o.postgresPort } : {}) } })
       const runtime = await openRuntime(ctx.home, o.runtime, ctx.env)
       const abort = new AbortController()
       const pctx = { ...platformContext(ctx, runtime), signal: abort.signal }
@@ -93,7 +102,7 @@ Examples:
     .description('show each service: runtime, pid or container id, ports, CPU %, memory, and a live health check')
     .addOption(runtimeOption())
     .addOption(nameOption())
-    .option('--json', 'print a JSON array of {name, runtime, id, ports, bootstrap, cpuPercent, memoryBytes, healthy}')
+    .option('--json', 'print a JSON array of {name, runtime, id, ports, bootstrap, url, cpuPercent, memoryBytes, healthy}')
     .action(async (o: CommonOptions) => {
       const state = await readState(ctx.home, o.name)
       if (state === undefined) {
@@ -140,7 +149,7 @@ export function statusTable (rows: ServiceStatus[]): string {
     r.name,
     r.runtime,
     r.id === null ? '-' : r.runtime === 'docker' ? r.id.slice(0, 12) : r.id,
-    r.bootstrap?.join(',') ?? (Object.values(r.ports).join(',') || '-'),
+    r.bootstrap?.join(',') ?? r.url ?? (Object.values(r.ports).join(',') || '-'),
     r.cpuPercent === null ? '-' : r.cpuPercent.toFixed(1),
     formatBytes(r.memoryBytes),
     r.healthy ? 'yes' : 'NO',

@@ -4,7 +4,6 @@
 // - the run session, what an Experiment's lifecycle hooks drive (runner.ts implements it);
 // - what gateways and the sink exchange with the runner over the control channel (lib/channel.ts).
 import type { Lwm2mDriverOptions } from '../simulator/lwm2m/options.ts'
-import type { Placement } from '../simulator/placement.ts'
 import type { AutoscalerConfig } from '../control/autoscaler/types.ts'
 
 export const experimentKinds = ['linear', 'burst', 'step', 'replay', 'capacity'] as const
@@ -73,6 +72,11 @@ export interface ExperimentConfig {
   /** After the workload ends, wait up to this long for in-flight messages to arrive at the sink. */
   readonly drainMs: number
   readonly sink: SinkChoice
+  /**
+   * More sinks beside `sink`, each its own consumer group at a fixed replica count (the control loop scales `sink`
+   * only); the run's accounting (sent = delivered + lost) is `sink`'s, each of these reports its own.
+   */
+  readonly sinks: readonly NamedSinkChoice[]
   /** The control loop of the sink's consumers; absent: the `fixed` policy at sink.replicas (killed replicas still replaced). */
   readonly autoscaler?: AutoscalerConfig
   readonly thresholds: readonly Threshold[]
@@ -86,6 +90,13 @@ export interface SinkChoice {
   readonly sessionTimeoutMs: number
   /** The store's own options (docs/experiments.md); the file store's outFile defaults to the run folder's sink.ndjson. */
   readonly options: Readonly<Record<string, unknown>>
+}
+
+/** One of `sinks`: named (its units are sink-<name>-<replica>, its metrics sink.<name>.*), reading `input`. */
+export interface NamedSinkChoice extends SinkChoice {
+  readonly name: string
+  /** postgres without options.observations reads the registrations (the device registry); every other store the observations. */
+  readonly input: 'observations' | 'registrations'
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -156,30 +167,7 @@ export interface RunSession {
 // ---------------------------------------------------------------------------------------------------------------
 // Units over the control channel (lib/channel.ts): the `config` and `report` payloads.
 
-/** `config` for a gateway. Its devices have the global indices firstIndex .. firstIndex + maxDevices - 1. */
-export interface GatewayConfig {
-  readonly gateway: string
-  readonly maxDevices: number
-  readonly firstIndex: number
-  /** Endpoint names are global: endpointName(prefix, globalIndex, totalDevices) from simulator/fleet.ts. */
-  readonly endpointPrefix: string
-  readonly totalDevices: number
-  /** The driver's options; ratePerS is the starting rate, later `target` messages change it. */
-  readonly driver: Lwm2mDriverOptions
-  readonly placement: Placement
-  readonly registrationRate: number
-  readonly seed: number
-}
-
-/** `report` of a gateway after `finish`. */
-export interface GatewayReport {
-  readonly gateway: string
-  /** Per endpoint: traced notifications sent (its sequence numbers are 0 .. sent - 1, across leave and rejoin). */
-  readonly sent: Readonly<Record<string, number>>
-  /** Whole-run counter totals (the same names as in the windows). */
-  readonly counters: Readonly<Record<string, number>>
-  readonly deregistered: { readonly clean: number, readonly unclean: number }
-}
-
+// The gateway's config and report live with the gateway (simulator/contract.ts), below the runner that uses them.
+export type { GatewayConfig, GatewayReport } from '../simulator/contract.ts'
 // The sink's config and report live with the sink (platform/sinks/contract.ts), below the runner that uses them.
 export type { SinkConfig, SinkReport } from '../platform/sinks/contract.ts'

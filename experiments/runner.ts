@@ -17,7 +17,7 @@ import type { RunMeta, SummaryRow } from '../results/run-folder.ts'
 import { formatRunSummary } from '../results/summary-print.ts'
 import type { Experiment } from './experiment.ts'
 import { evaluateThresholds } from './thresholds.ts'
-import { reconcile } from './run/reconcile.ts'
+import { edgeLossReasons, reconcile } from './run/reconcile.ts'
 import { platformNameFor, Session } from './run/session.ts'
 import { runMetrics, summaryRow } from './run/summary.ts'
 import type { Workload } from './contracts.ts'
@@ -144,11 +144,13 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
 async function finishResults (session: Session, meta: RunMeta, writer: RunWriter, startMs: number, failure: string | undefined): Promise<SummaryRow> {
   await session.stopRecording()
   const o = session.outcome
+  const edgeReasons = edgeLossReasons(o.lwm2m, o.udpDrops)
   const reconciliation = reconcile(o.gateways, o.sink ?? { devices: {}, records: 0, untraced: 0, undecodable: 0 }, { edgeRecords: o.edgeRecords, cloudRecords: o.cloudRecords })
   session.event('reconcile', 'runner', `sent ${reconciliation.sent} = delivered ${reconciliation.delivered} + lost ${reconciliation.lost} ` +
     `(not in edge ${reconciliation.lostNotInEdge}, not mirrored ${reconciliation.lostNotMirrored}, not consumed ${reconciliation.lostNotConsumed}); duplicates ${reconciliation.duplicates}` +
     (reconciliation.unexpected > 0 ? `; ${reconciliation.unexpected} unexpected at the sink` : '') +
-    (o.udpDrops !== undefined && o.udpDrops > 0 ? `; the kernel dropped ${o.udpDrops} datagrams at the LWM2M server's socket (receive buffer full)` : ''))
+    (o.lwm2m !== undefined ? `; the LWM2M server received ${o.lwm2m['lwm2m.notify.received'] ?? 0} notifications (${o.lwm2m['lwm2m.notify.traced'] ?? 0} traced) and queued ${o.lwm2m['lwm2m.kafka.queued'] ?? 0} records for Kafka` : '') +
+    (edgeReasons.length > 0 ? `; ${reconciliation.lostNotInEdge > 0 ? 'not in edge because ' : ''}${edgeReasons.join('; ')}` : ''))
   for (const e of reconciliation.examples) session.event('loss', 'runner', `${e.endpoint}: sent ${e.sent}, delivered ${e.delivered}`)
   const endMs = Date.now()
   const input = {
@@ -168,6 +170,8 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   if (failure !== undefined) meta.incompleteReason = failure
   meta.thresholds = thresholds
   if (o.workloadResult !== undefined) meta.result = o.workloadResult
+  if (o.sinks.length > 0) meta.sinks = o.sinks.map(f => ({ ...f }))
+  if (o.lwm2m !== undefined) meta.lwm2mServer = o.lwm2m
   if (cpu.length > 0) meta.overhead = { runnerCpuPct: roundTo(cpu.reduce((a, b) => a + b, 0) / cpu.length, 2), runnerMemMb: Math.max(...mem) }
   session.event('run', 'runner', failure === undefined ? 'complete' : `incomplete: ${failure.split('\n')[0]}`)
   await writer.finish(meta, summary, session.assembler.histogramsJSON())

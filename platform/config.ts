@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { InvalidConfigError } from '../lib/errors.ts'
+import { datastoreNames } from './datastores/types.ts'
+import type { DatastoreName } from './datastores/types.ts'
 import { parseBootstrap } from './kafka/client.ts'
 
 /**
@@ -19,6 +21,15 @@ export interface Lwm2mConfig {
   /** UDP port devices register at. */
   port: number
   gateway: string
+  /** TCP port of its Prometheus endpoint (GET /metrics on the host); absent or 0: none. Runs turn it on. */
+  metricsPort?: number
+}
+
+/** A database the sinks write to (platform/datastores/), started with the platform when enabled. */
+export interface DatastoreConfig {
+  enabled: boolean
+  /** TCP port (InfluxDB binds port + 1 too, for its RPC service). */
+  port: number
 }
 
 export interface PlatformConfig {
@@ -33,6 +44,8 @@ export interface PlatformConfig {
    * sink consumers one group can use. Records are keyed by endpoint, so one device's records keep their order.
    */
   partitions: number
+  /** InfluxDB and PostgreSQL: off unless a sink needs them (runs turn on what their sinks name). */
+  datastores: Record<DatastoreName, DatastoreConfig>
 }
 
 export const defaultPlatformConfig: PlatformConfig = {
@@ -43,6 +56,7 @@ export const defaultPlatformConfig: PlatformConfig = {
   mirror: { enabled: true, refreshSeconds: 3, heapMb: 256 },
   lwm2m: { enabled: true, port: 5683, gateway: 'gw1' },
   partitions: 12,
+  datastores: { influxdb: { enabled: false, port: 8086 }, postgres: { enabled: false, port: 5432 } },
 }
 
 /** The same keys a platform config file takes, flattened from CLI flags. */
@@ -56,7 +70,13 @@ export interface PlatformOverrides {
   gateway?: string
   /** false: no LWM2M server. */
   lwm2m?: boolean
+  /** The LWM2M server's Prometheus port. */
+  lwm2mMetricsPort?: number
   partitions?: number
+  /** Datastores to start (on top of those the file enables). */
+  datastores?: readonly string[]
+  /** Their ports, by name. */
+  datastorePorts?: Partial<Record<DatastoreName, number>>
 }
 
 type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | 'gateway' | Shape }
@@ -66,8 +86,9 @@ const fileShape: Shape = {
   edge: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
   cloud: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
   mirror: { enabled: 'boolean', refreshSeconds: 'number', heapMb: 'number' },
-  lwm2m: { enabled: 'boolean', port: 'number', gateway: 'gateway' },
+  lwm2m: { enabled: 'boolean', port: 'number', gateway: 'gateway', metricsPort: 'number' },
   partitions: 'number',
+  datastores: Object.fromEntries(datastoreNames.map(n => [n, { enabled: 'boolean', port: 'number' }])),
 }
 
 /** A gateway id becomes part of topic names (iot.<gw>.observations): Kafka's legal characters, no dots. */
@@ -140,6 +161,7 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     mirror: { ...defaultPlatformConfig.mirror, ...file.mirror },
     lwm2m: { ...defaultPlatformConfig.lwm2m, ...file.lwm2m },
     partitions: file.partitions ?? defaultPlatformConfig.partitions,
+    datastores: Object.fromEntries(datastoreNames.map(n => [n, { ...defaultPlatformConfig.datastores[n], ...file.datastores?.[n] }])) as PlatformConfig['datastores'],
   }
   const problems: string[] = []
   if (flags.name !== undefined) c.name = flags.name
@@ -161,6 +183,10 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     if (!Number.isInteger(flags.lwm2mPort) || flags.lwm2mPort < 1 || flags.lwm2mPort > 65535) problems.push(`--lwm2m-port: expected a port 1-65535, got ${flags.lwm2mPort}`)
     c.lwm2m.port = flags.lwm2mPort
   }
+  if (flags.lwm2mMetricsPort !== undefined) {
+    if (!Number.isInteger(flags.lwm2mMetricsPort) || flags.lwm2mMetricsPort < 1 || flags.lwm2mMetricsPort > 65535) problems.push(`--lwm2m-metrics-port: expected a port 1-65535, got ${flags.lwm2mMetricsPort}`)
+    c.lwm2m.metricsPort = flags.lwm2mMetricsPort
+  }
   if (flags.gateway !== undefined) {
     if (!GATEWAY.test(flags.gateway)) problems.push(`--gateway: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(flags.gateway)}`)
     c.lwm2m.gateway = flags.gateway
@@ -169,8 +195,21 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
   if (!Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS) {
     problems.push(`partitions: expected a whole number 1-${MAX_PARTITIONS}, got ${JSON.stringify(c.partitions)}`)
   }
+  for (const name of flags.datastores ?? []) {
+    if (!(datastoreNames as readonly string[]).includes(name)) problems.push(`--datastores: unknown datastore ${JSON.stringify(name)} (known: ${datastoreNames.join(', ')})`)
+    else c.datastores[name as DatastoreName].enabled = true
+  }
+  for (const [name, port] of Object.entries(flags.datastorePorts ?? {}) as Array<[DatastoreName, number]>) {
+    if (!Number.isInteger(port) || port < 1 || port > 65534) problems.push(`--${name}-port: expected a port 1-65534, got ${port}`)
+    c.datastores[name].port = port
+  }
   if (problems.length > 0) throw new InvalidConfigError(problems)
   return c
+}
+
+/** The datastores a platform starts; a state file written before datastores existed has none. */
+export function enabledDatastores (c: Pick<PlatformConfig, 'datastores'>): DatastoreName[] {
+  return datastoreNames.filter(n => c.datastores?.[n]?.enabled === true)
 }
 
 /** More partitions than this only costs the brokers memory and MirrorMaker 2 tasks on one machine. */

@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { InterruptedError, PlatformStateError } from '../lib/errors.ts'
 import { platformDir } from '../lib/home.ts'
 import { formatDuration } from '../lib/time.ts'
-import { bootstrapOf, partitionedTopics } from './config.ts'
+import { bootstrapOf, enabledDatastores, partitionedTopics } from './config.ts'
 import type { PlatformConfig } from './config.ts'
+import { datastorePorts, datastores } from './datastores/index.ts'
 import { probeTopics, waitForBroker, waitForCoap, waitForMirror } from './health.ts'
 import { javaBinary, kafkaClasspath } from './jvm.ts'
 import { prepareBroker } from './kafka/broker.ts'
@@ -37,11 +38,13 @@ export interface UpResult {
 const BROKER_TIMEOUT_MS = 90_000
 const MIRROR_TIMEOUT_MS = 90_000
 const LWM2M_TIMEOUT_MS = 60_000
+const DATASTORE_TIMEOUT_MS = 60_000
 
 /**
  * Starts (or connects to) edge Kafka and cloud Kafka, then MirrorMaker 2 between them and the LWM2M server at
- * the edge, and returns once each really works: brokers answer metadata, probe records cross the mirror both
- * ways, the LWM2M server answers a CoAP ping.
+ * the edge, and the enabled datastores (InfluxDB, PostgreSQL) beside the brokers, and returns once each really
+ * works: brokers answer metadata, probe records cross the mirror both ways, the LWM2M server answers a CoAP ping,
+ * a datastore answers its own protocol. A datastore not installed yet is installed first (apt-get, as root).
  * On any failure, whatever this call started is stopped again.
  */
 export async function platformUp (ctx: PlatformContext, config: PlatformConfig): Promise<UpResult> {
@@ -62,7 +65,14 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       { service: `${services[side]} controller`, port: config[side].controllerPort },
     ]),
     ...(config.lwm2m.enabled ? [{ service: services.lwm2m, port: config.lwm2m.port, udp: true }] : []),
+    ...(config.lwm2m.enabled && (config.lwm2m.metricsPort ?? 0) > 0 ? [{ service: `${services.lwm2m} metrics`, port: config.lwm2m.metricsPort! }] : []),
+    ...enabledDatastores(config).flatMap(name => datastorePorts(name, config.datastores[name].port)
+      .map(p => ({ service: p.what === 'rpc' ? `${name} ${p.what}` : name, port: p.port }))),
   ], config.host)
+  for (const name of enabledDatastores(config)) {
+    await datastores[name].ensureInstalled(progress)
+    checkpoint()
+  }
 
   const dir = platformDir(home, config.name)
   const readonlyPaths = [join(home, 'jvm')]
@@ -70,8 +80,19 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
   await writeState(home, state)
   const steps: UpResult['steps'] = []
   try {
-    // allSettled: on a failure or Ctrl-C the other broker's start finishes first, so the clean-up sees it.
-    const brokers = await Promise.allSettled((['edge', 'cloud'] as const).map(async side => {
+    const startDatastore = async (name: ReturnType<typeof enabledDatastores>[number]): Promise<void> => {
+      const store = datastores[name]
+      const port = config.datastores[name].port
+      const spec = await store.prepare({ platform: config.name, dir, host: config.host, port })
+      checkpoint()
+      const instance = await runtime.start(spec)
+      progress(`${name}: started (${runtime.kind} ${shortId(instance)}) on ${config.host}:${port}`)
+      await store.waitHealthy({ host: config.host, port, timeoutMs: DATASTORE_TIMEOUT_MS, logFile: spec.logFile, alive: isAlive(runtime, instance), signal })
+      steps.push({ service: name, ms: Date.now() - t0 })
+      progress(`${name}: healthy after ${formatDuration(Date.now() - t0)}`)
+    }
+    // settled together: on a failure or Ctrl-C everything started finishes starting first, so the clean-up sees it
+    const first = await Promise.allSettled([...enabledDatastores(config).map(startDatastore), ...(['edge', 'cloud'] as const).map(async side => {
       const service = services[side]
       const bootstrap = bootstrapOf(config, side)
       if (config[side].bootstrap !== undefined) {
@@ -87,8 +108,8 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       }
       steps.push({ service, ms: Date.now() - t0 })
       progress(`${service}: healthy after ${formatDuration(Date.now() - t0)}`)
-    }))
-    const failed = brokers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    })])
+    const failed = first.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
 
     const edge = createKafkaClient({ bootstrap: bootstrapOf(config, 'edge'), clientId: 'fleetlab-up' })
@@ -116,7 +137,7 @@ export async function platformUp (ctx: PlatformContext, config: PlatformConfig):
       }
       const startLwm2m = async (): Promise<void> => {
         const spec = lwm2mServiceSpec({ platform: config.name, service: services.lwm2m, dir, host: config.host, port: config.lwm2m.port,
-          gateway: config.lwm2m.gateway, kafka: bootstrapOf(config, 'edge') })
+          gateway: config.lwm2m.gateway, kafka: bootstrapOf(config, 'edge'), ...(config.lwm2m.metricsPort !== undefined ? { metricsPort: config.lwm2m.metricsPort } : {}) })
         checkpoint()
         const ready = await readyProbe(spec)
         const instance = await runtime.start(spec)
@@ -164,6 +185,8 @@ export async function platformDown (ctx: PlatformContext, name: string, options:
     }))
   }
   const swept = await runtime.sweep(name)
+  const state = await readState(home, name)
+  if (state !== undefined) for (const store of enabledDatastores(state.config)) await datastores[store].remove?.({ platform: name })
   await removeState(home, name)
   if (options.keepLogs !== true) await rm(platformDir(home, name), { recursive: true, force: true })
   return { stopped: instances, swept }

@@ -4,7 +4,7 @@
 // per-second samples of the workload (setup and drain seconds left out), tested with stats.ts.
 import { stringify } from 'csv-stringify/sync'
 import { max, mean } from 'simple-statistics'
-import { table } from '../cli/format.ts'
+import { table } from '../lib/table.ts'
 import { nonWorkloadPhases } from './run-format.ts'
 import type { SummaryRow, TimeseriesRow } from './run-format.ts'
 import type { LoadedRun } from './run-loader.ts'

@@ -58,6 +58,10 @@ export interface RunMeta {
   result?: Record<string, unknown>
   /** The lab's own cost, so a reader can tell whether the runner was a bottleneck. */
   overhead?: { runnerCpuPct: number, runnerMemMb: number }
+  /** The embedded LWM2M server's counters over the run (increments, by dotted name: lwm2m.notify.received, ...). */
+  lwm2mServer?: Record<string, number>
+  /** The further sinks of the experiment (`sinks`): what each read, refused and wrote. */
+  sinks?: Array<{ name: string, kind: string, input: string, replicas: number, records: number, rejected: number, undecodable: number, delivered: number, duplicates: number }>
 }
 
 export interface ServiceSample { cpuPct: number | null, memMb: number | null }

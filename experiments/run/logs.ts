@@ -1,12 +1,12 @@
 // Keeps the services' logs with the run: the platform's folder goes away with `platform down`, and a run that lost
 // notifications or failed is explained by what its LWM2M server, gateways, sink or brokers said. Only the service
-// logs are copied (service.log, gateway.log, sink-<n>.log), never Kafka's data segments (also named *.log), and
+// logs are copied (service.log, gateway.log, sink-<n>.log, sink-<name>-<n>.log), never Kafka's data segments (also named *.log), and
 // each is cut to its last MAX_BYTES.
 import { mkdir, open, readdir, stat } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 
 const MAX_BYTES = 2 * 1024 * 1024
-const SERVICE_LOG = /^(service|gateway|sink-\d+)\.log$/
+const SERVICE_LOG = /^(service|gateway|sink(-[a-z][a-z0-9]*)?-\d+)\.log$/
 
 async function serviceLogs (dir: string, depth = 0): Promise<string[]> {
   if (depth > 3) return []

@@ -8,6 +8,8 @@ import type { PlatformConfig } from '../../platform/config.ts'
 import { PortInUseError } from '../../lib/errors.ts'
 import { platformUp } from '../../platform/platform.ts'
 import type { UpResult } from '../../platform/platform.ts'
+import { datastoreUrl } from '../../platform/datastores/index.ts'
+import type { DatastoreName } from '../../platform/datastores/index.ts'
 import { findFreePortPair, findFreeUdpPort } from '../../platform/ports.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import type { PlatformChoice } from '../contracts.ts'
@@ -16,10 +18,16 @@ export interface PlatformHandle {
   readonly edge: KafkaClient
   readonly cloud: KafkaClient
   readonly lwm2m: { readonly host: string, readonly port: number }
+  /** The embedded LWM2M server's Prometheus endpoint, http://host:port/metrics; none for an external server. */
+  readonly lwm2mMetrics?: string
   /** iot.<gateway>.observations, at the edge and (mirrored, same name) in the cloud. */
   readonly observations: RegExp
+  /** iot.<gateway>.registrations, likewise: what a registry sink reads. */
+  readonly registrations: RegExp
   /** Partitions of the observations topic in the cloud: the most sink replicas that can share the work. */
   readonly partitions: number
+  /** The datastores the embedded platform started for the run's sinks, by name: the URL their stores take. */
+  readonly datastores: Readonly<Partial<Record<DatastoreName, string>>>
   /** For events.csv. */
   readonly description: string
 }
@@ -32,6 +40,8 @@ export interface PlatformStepOptions {
   readonly runtime: Runtime
   readonly progress: (line: string) => void
   readonly signal: AbortSignal
+  /** Databases the run's sinks write to: the embedded platform starts them (an external platform brings its own). */
+  readonly datastores: readonly DatastoreName[]
   /** Called just before the embedded platform starts (so cleanup knows to take it down, whatever happens next). */
   readonly starting: () => void
 }
@@ -41,6 +51,10 @@ const PORT_ATTEMPTS = 3
 /** Only the server's own topic: the platform's health probes use iot.fleetlab-probe.* and are not observations. */
 export function observationsTopic (gateway: string): RegExp {
   return new RegExp(`^iot\\.${gateway.replace(/[^A-Za-z0-9_-]/g, '')}\\.observations$`)
+}
+
+export function registrationsTopic (gateway: string): RegExp {
+  return new RegExp(`^iot\\.${gateway.replace(/[^A-Za-z0-9_-]/g, '')}\\.registrations$`)
 }
 
 export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformHandle> {
@@ -54,7 +68,7 @@ export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformH
     const topic = `iot.${ext.gateway}.observations`
     const partitions = (await cloud.topicOffsets(topic)).length
     return {
-      edge, cloud, lwm2m: ext.lwm2m, observations: observationsTopic(ext.gateway), partitions: Math.max(1, partitions),
+      edge, cloud, lwm2m: ext.lwm2m, observations: observationsTopic(ext.gateway), registrations: registrationsTopic(ext.gateway), partitions: Math.max(1, partitions), datastores: {},
       description: `external: edge ${ext.edgeBootstrap.join(',')}, cloud ${ext.cloudBootstrap.join(',')}, lwm2m coap://${ext.lwm2m.host}:${ext.lwm2m.port}; ` +
         (partitions > 0 ? `${topic} has ${partitions} partition${partitions === 1 ? '' : 's'} in the cloud` : `${topic} does not exist in the cloud yet (counted as 1 partition)`),
     }
@@ -64,7 +78,9 @@ export async function startOrConnect (o: PlatformStepOptions): Promise<PlatformH
   const cloud = createKafkaClient({ bootstrap: [`${c.host}:${c.cloud.port}`], clientId })
   // platformUp created the observations topic on both sides with its partitions, so the sink's pattern sees it at once
   return {
-    edge, cloud, lwm2m: { host: c.host, port: c.lwm2m.port }, observations: observationsTopic(c.lwm2m.gateway), partitions: c.partitions,
+    edge, cloud, lwm2m: { host: c.host, port: c.lwm2m.port }, observations: observationsTopic(c.lwm2m.gateway), registrations: registrationsTopic(c.lwm2m.gateway), partitions: c.partitions,
+    datastores: Object.fromEntries(o.datastores.map(n => [n, datastoreUrl(n, c.host, c.datastores[n].port)])),
+    ...(c.lwm2m.metricsPort !== undefined ? { lwm2mMetrics: `http://${c.host}:${c.lwm2m.metricsPort}/metrics` } : {}),
     description: `${o.name} healthy in ${(up.healthyMs / 1000).toFixed(1)} s (${up.steps.map(s => `${s.service} ${(s.ms / 1000).toFixed(1)} s`).join(', ')})`,
   }
 }
@@ -81,8 +97,14 @@ async function startEmbedded (o: PlatformStepOptions): Promise<{ up: UpResult, c
     const edgePort = o.choice.edgePort ?? await findFreePortPair(29100, 400)
     const cloudPort = o.choice.cloudPort ?? await findFreePortPair(30000, 400)
     const lwm2mPort = o.choice.lwm2mPort ?? await findFreeUdpPort(5700, 1000)
-    const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1', ...(o.choice.partitions !== undefined ? { partitions: o.choice.partitions } : {}) })
-    o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}, ${config.partitions} partitions`)
+    const lwm2mMetricsPort = await findFreePortPair(32000, 300)
+    const datastorePorts: Partial<Record<DatastoreName, number>> = {}
+    // InfluxDB binds port + 1 too (a pair); PostgreSQL one port
+    for (const [i, name] of o.datastores.entries()) datastorePorts[name] = await findFreePortPair(31000 + 500 * i, 200)
+    const config = resolvePlatformConfig({}, { name: o.name, edgePort, cloudPort, lwm2mPort, gateway: 'gw1', ...(o.choice.partitions !== undefined ? { partitions: o.choice.partitions } : {}),
+      datastores: o.datastores, datastorePorts, lwm2mMetricsPort })
+    o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}, ${config.partitions} partitions` +
+      o.datastores.map(n => `, ${n} :${datastorePorts[n]}`).join(''))
     o.starting()
     try {
       return { up: await platformUp({ home: o.home, runtime: o.runtime, progress: o.progress, signal: o.signal }, config), config }

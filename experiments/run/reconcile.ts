@@ -66,3 +66,28 @@ export function reconcile (gateways: readonly GatewayReport[], sink: SinkReport,
   const lostNotConsumed = lost - lostNotInEdge - lostNotMirrored
   return { sent, delivered, lost, lostNotInEdge, lostNotMirrored, lostNotConsumed, duplicates, unexpected, devicesWithLoss, examples }
 }
+
+/**
+ * Why notifications may not have reached the edge Kafka, from the embedded LWM2M server's own counters (scraped from
+ * its /metrics) and the kernel's drops at its socket: each non-zero cause, in words, for the reconcile event.
+ */
+export function edgeLossReasons (lwm2m: Readonly<Record<string, number>> | undefined, udpDrops: number | undefined): string[] {
+  const out: string[] = []
+  if (udpDrops !== undefined && udpDrops > 0) out.push(`the kernel dropped ${udpDrops} datagrams at the LWM2M server's socket (receive buffer full)`)
+  if (lwm2m === undefined) return out
+  const family = (prefix: string): { total: number, parts: string } => {
+    const entries = Object.entries(lwm2m).filter(([k, v]) => k.startsWith(prefix) && v > 0)
+    return { total: entries.reduce((a, [, v]) => a + v, 0), parts: entries.map(([k, v]) => `${k.slice(prefix.length)} ${v}`).join(', ') }
+  }
+  const malformed = family('lwm2m.malformed.')
+  if (malformed.total > 0) out.push(`${malformed.total} malformed datagrams (${malformed.parts})`)
+  const undecodable = family('lwm2m.notify.undecodable.')
+  if (undecodable.total > 0) out.push(`${undecodable.total} notifications the server could not decode (${undecodable.parts})`)
+  const said: Array<[string, string]> = [
+    ['lwm2m.bridge.observations.undecodable', 'notifications the bridge could not map to Avro'],
+    ['lwm2m.kafka.dropped', 'records the bridge dropped (its queue to Kafka was full)'],
+    ['lwm2m.kafka.failed', 'records the edge Kafka refused'],
+  ]
+  for (const [name, words] of said) if ((lwm2m[name] ?? 0) > 0) out.push(`${lwm2m[name]} ${words}`)
+  return out
+}

@@ -12,6 +12,9 @@ import type { KafkaClient } from '../../platform/kafka/client.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import { platformDir } from '../../lib/home.ts'
 import { ServiceMonitor, TopicMonitor, topicRecords, UdpDropsMonitor } from '../../control/monitors.ts'
+import { ConsumerLagMonitor, MirrorLagMonitor } from '../../control/lag-monitor.ts'
+import { Lwm2mServerMonitor } from '../../control/lwm2m-monitor.ts'
+import type { DatastoreName } from '../../platform/datastores/index.ts'
 import { gatewayServiceSpec } from '../../simulator/gateway-service.ts'
 import { gatewaysNeeded, placeDevices } from '../../simulator/gateway-placement.ts'
 import { SINK_SERVICE, sinkServiceSpec } from '../../platform/sinks/service.ts'
@@ -23,7 +26,8 @@ import { SinkGroup } from './sink-group.ts'
 import { saveScalable } from '../../platform/scalable.ts'
 import { SinkControl } from './control.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
-import type { ExperimentConfig, GatewayReport, RunSession, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
+import type { ExperimentConfig, GatewayReport, NamedSinkChoice, RunSession, SinkChoice, SinkConfig, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
+import { neededDatastores, renameWindow, sinkFile, storeOptions } from './sinks.ts'
 import { metric, SecondAssembler } from './seconds.ts'
 import type { AssembledSecond } from './seconds.ts'
 import { Units } from './units.ts'
@@ -61,11 +65,39 @@ export interface SessionOutcome {
   workloadResult: Record<string, unknown> | undefined
   /** Datagrams the kernel dropped at the LWM2M server's socket during the run (embedded platform only). */
   udpDrops?: number | undefined
+  /** What the embedded LWM2M server counted during the run (its counters' increments, by dotted name). */
+  lwm2m?: Record<string, number> | undefined
+  /** The further sinks (`sinks`), each with its own accounting of the traced notifications it wrote. */
+  sinks: FurtherSinkOutcome[]
   /** What the control loop did (run.json result.autoscaler). */
   autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, rebalanceMs: number | undefined }
   /** Rows of the seconds written (for the summary). */
   rows: AssembledSecond[]
   failures: string[]
+}
+
+export interface FurtherSinkOutcome {
+  readonly name: string
+  readonly kind: string
+  readonly input: 'observations' | 'registrations'
+  readonly replicas: number
+  /** Records read (observations or registrations), records the store refused, records that did not decode. */
+  readonly records: number
+  readonly rejected: number
+  readonly undecodable: number
+  /** Traced notifications it wrote (unique) and wrote again; 0 for a registrations sink. */
+  readonly delivered: number
+  readonly duplicates: number
+}
+
+interface FurtherSink {
+  readonly choice: NamedSinkChoice
+  readonly group: SinkGroup
+  readonly groupId: string
+  readonly topics: RegExp
+  readonly accounting: SequenceAccounting
+  readonly lag: ConsumerLagMonitor
+  readonly replicas: number
 }
 
 /** The platform's name: the experiment's, or exp-<last 4 of the run id> so runs never collide. */
@@ -81,7 +113,7 @@ export class Session implements RunSession {
   readonly signal: AbortSignal
   readonly assembler: SecondAssembler
   readonly recorder = new MetricsRecorder()
-  readonly outcome: SessionOutcome = { gateways: [], sink: undefined, edgeRecords: 0, cloudRecords: 0, workloadResult: undefined, rows: [], failures: [] }
+  readonly outcome: SessionOutcome = { gateways: [], sink: undefined, sinks: [], edgeRecords: 0, cloudRecords: 0, workloadResult: undefined, rows: [], failures: [] }
   readonly #o: SessionOptions
   platformName: string
   #platformStarted = false
@@ -90,6 +122,11 @@ export class Session implements RunSession {
   #lwm2m: { host: string, port: number } | undefined
   /** The observations topic of the LWM2M server's gateway id, at the edge and (mirrored, same name) in the cloud. */
   #observations = /^$/
+  #registrations = /^$/
+  /** URLs of the datastores the embedded platform started for the sinks. */
+  #datastores: Partial<Record<DatastoreName, string>> = {}
+  /** The `sinks` beside the run's sink, by unit prefix sink-<name>. */
+  readonly #further = new Map<string, FurtherSink>()
   #units: Units | undefined
   #gatewayNames: string[] = []
   #sinks: SinkGroup | undefined
@@ -98,9 +135,12 @@ export class Session implements RunSession {
   #partitions = 1
   #control: SinkControl | undefined
   get #groupId (): string { return `fleetlab-sink-${this.runId}` }
-  #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor } | undefined
+  #monitors: { services: ServiceMonitor, edge: TopicMonitor, cloud: TopicMonitor, mirror: MirrorLagMonitor } | undefined
   /** Kernel drops at the embedded LWM2M server's socket (same host); none for an external server. */
   #udpDrops: UdpDropsMonitor | undefined
+  /** The embedded LWM2M server's own counters, scraped from its /metrics each second. */
+  #lwm2mMonitor: Lwm2mServerMonitor | undefined
+  #lwm2mMetrics: string | undefined
   #edge0 = 0
   #cloud0 = 0
   #ticker: NodeJS.Timeout | undefined
@@ -136,12 +176,15 @@ export class Session implements RunSession {
     this.#checkpoint()
     const p = await startOrConnect({
       choice: this.config.platform, name: this.platformName, runId: this.runId, home: this.#o.home, runtime: this.#o.runtime,
-      progress: this.#o.progress, signal: this.signal, starting: () => { this.#platformStarted = true },
+      progress: this.#o.progress, signal: this.signal, starting: () => { this.#platformStarted = true }, datastores: neededDatastores(this.config),
     })
     this.#edge = p.edge
     this.#cloud = p.cloud
     this.#lwm2m = p.lwm2m
     this.#observations = p.observations
+    this.#registrations = p.registrations
+    this.#lwm2mMetrics = p.lwm2mMetrics
+    this.#datastores = { ...p.datastores }
     this.#partitions = p.partitions
     this.event('platform', 'runner', p.description)
   }
@@ -151,10 +194,13 @@ export class Session implements RunSession {
     if (this.#lwm2m === undefined || this.#cloud === undefined) throw new Error('fleetSetup needs the platform: platformUp first')
     const f = this.config.fleet
     this.#units = await Units.open(this.#o.runtime, {
-      windows: (_unit, windows) => { for (const w of windows) this.assembler.add(w) },
+      windows: (unit, windows) => {
+        const further = this.#furtherOf(unit)
+        for (const w of windows) this.assembler.add(further === undefined ? w : renameWindow(w, further.choice.name))
+      },
       event: (unit, atMs, kind, detail) => {
         this.event(kind, unit, detail, atMs)
-        const pause = kind === 'sink.rebalance' ? /after a (\d+) ms pause/.exec(detail) : null
+        const pause = kind === 'sink.rebalance' && this.#furtherOf(unit) === undefined ? /after a (\d+) ms pause/.exec(detail) : null
         if (pause !== null) this.#control?.noteRebalance(Number(pause[1]))
       },
       failed: (unit, reason) => {
@@ -166,6 +212,14 @@ export class Session implements RunSession {
       arrivals: (unit, arrivals) => this.#arrivals(unit, arrivals),
       replicaGone: unit => {
         if (this.#finished) return
+        if (this.#furtherOf(unit) !== undefined) {
+          // no control loop scales a further sink: its records stay unread until the run ends
+          const reason = `${unit} went away without being asked (killed?); nothing replaces a replica of a further sink`
+          this.outcome.failures.push(reason)
+          this.event('error', unit, reason)
+          this.#o.progress(`error: ${reason}`)
+          return
+        }
         this.event('replica-lost', unit, `${unit} went away without being asked (killed?); the control loop replaces it`)
         this.#o.progress(`${unit} went away; it will be replaced`)
       },
@@ -175,23 +229,30 @@ export class Session implements RunSession {
     const sink = this.config.sink
     const replicas = Math.min(sink.replicas, this.#partitions)
     if (replicas < sink.replicas) this.event('sink', 'runner', `sink.replicas ${sink.replicas} capped at the ${this.#partitions} partitions of the observations topic`)
-    const options = sink.kind === 'file' ? { outFile: join(this.runDir, 'sink.ndjson'), ...sink.options } : { ...sink.options }
     this.#sinks = new SinkGroup({
       runtime: this.#o.runtime,
       units: this.#units,
       prefix: SINK_UNIT,
       spec: sinkServiceSpec({ platform: this.platformName, dir, env: this.#units.channel.envFor(`${SINK_UNIT}-{replica}`), writablePaths: [this.runDir] }),
-      config: {
-        bootstrap: this.#cloud.bootstrap,
-        topicPattern: this.#observations.source,
-        groupId: this.#groupId,
-        store: { kind: sink.kind, options },
-        ...(sink.cost !== undefined ? { cost: sink.cost } : {}),
-        sessionTimeoutMs: sink.sessionTimeoutMs,
-      },
+      config: this.#sinkConfig(sink, 'sink', this.#observations, this.#groupId, sinkFile(this.runDir)),
     })
+    for (const [i, choice] of this.config.sinks.entries()) {
+      const prefix = `${SINK_UNIT}-${choice.name}`
+      const groupId = `fleetlab-sink-${choice.name}-${this.runId}`
+      const topics = choice.input === 'registrations' ? this.#registrations : this.#observations
+      const group = new SinkGroup({
+        runtime: this.#o.runtime,
+        units: this.#units,
+        prefix,
+        spec: sinkServiceSpec({ platform: this.platformName, service: prefix, dir, env: this.#units.channel.envFor(`${prefix}-{replica}`), writablePaths: [this.runDir] }),
+        config: this.#sinkConfig(choice, `sinks[${i}]`, topics, groupId, sinkFile(this.runDir, choice.name)),
+      })
+      const n = Math.min(choice.replicas, this.#partitions)
+      if (n < choice.replicas) this.event('sink', 'runner', `sinks[${i}].replicas ${choice.replicas} capped at the ${this.#partitions} partitions`)
+      this.#further.set(prefix, { choice, group, groupId, topics, accounting: new SequenceAccounting(), lag: new ConsumerLagMonitor({ kafka: this.#cloud, topics, groupId }), replicas: n })
+    }
     await saveScalable(this.#o.home, this.#o.runtime.kind, this.#sinks.spec, this.#partitions)
-    await this.#sinks.scale(replicas)
+    await Promise.all([this.#sinks.scale(replicas), ...[...this.#further.values()].map(f => f.group.scale(f.replicas))])
     const gateways = gatewaysNeeded(Math.max(1, this.#o.peakDevices), f.maxDevicesPerGateway)
     this.#gatewayNames = Array.from({ length: gateways }, (_, i) => `gateway-${i}`)
     const first = this.#workload?.at(0)
@@ -218,7 +279,8 @@ export class Session implements RunSession {
         seed: this.seed,
       })
     }))
-    this.event('fleet', 'runner', `${gateways} gateway${gateways === 1 ? '' : 's'} (up to ${f.maxDevicesPerGateway} devices each, ${f.placement}) and ${replicas} ${sink.kind} sink replica${replicas === 1 ? '' : 's'} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    this.event('fleet', 'runner', `${gateways} gateway${gateways === 1 ? '' : 's'} (up to ${f.maxDevicesPerGateway} devices each, ${f.placement}) and ${replicas} ${sink.kind} sink replica${replicas === 1 ? '' : 's'}` +
+      [...this.#further.values()].map(f => `, ${f.replicas} ${f.choice.kind} ${f.choice.input} sink-${f.choice.name} replica${f.replicas === 1 ? '' : 's'}`).join('') + ` ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
 
   async monitorsStart (): Promise<void> {
@@ -226,7 +288,7 @@ export class Session implements RunSession {
     if (this.#edge === undefined || this.#cloud === undefined) throw new Error('monitorsStart needs the platform: platformUp first')
     // a service that died between its health check and now would never be noticed as stopping
     const running = new Set((await this.#o.runtime.list({ platform: this.platformName })).map(i => i.service))
-    const expected = [...(this.#platformStarted ? Object.values(platformServices) : []), 'gateway', 'sink']
+    const expected = [...(this.#platformStarted ? [...Object.values(platformServices), ...Object.keys(this.#datastores)] : []), 'gateway', 'sink', ...this.#further.keys()]
     const missing = expected.filter(s => !running.has(s))
     if (missing.length > 0) throw new ServiceFailedError(missing.join(', '), 'not running before the workload; see logs/ in the run folder')
     ;[this.#edge0, this.#cloud0] = await Promise.all([topicRecords(this.#edge, this.#observations), topicRecords(this.#cloud, this.#observations)])
@@ -242,11 +304,17 @@ export class Session implements RunSession {
       }),
       edge: new TopicMonitor(this.#edge, this.#observations, this.recorder, metric.edgeIn),
       cloud: new TopicMonitor(this.#cloud, this.#observations, this.recorder, metric.cloudIn),
+      // edge minus cloud end offsets per partition: timeseries mirror_lag, and whether MirrorMaker 2 keeps up
+      mirror: new MirrorLagMonitor({ edge: this.#edge, cloud: this.#cloud, topics: this.#observations, recorder: this.recorder }),
     }
     for (const m of Object.values(this.#monitors)) m.start()
     if (this.#platformStarted && this.#lwm2m !== undefined) {
       this.#udpDrops = new UdpDropsMonitor(this.#lwm2m.port, this.recorder, metric.udpDrops)
       this.#udpDrops.start()
+    }
+    if (this.#lwm2mMetrics !== undefined) {
+      this.#lwm2mMonitor = new Lwm2mServerMonitor({ url: this.#lwm2mMetrics, recorder: this.recorder })
+      this.#lwm2mMonitor.start()
     }
     if (this.#sinks !== undefined) {
       const initial = this.#sinks.target
@@ -311,18 +379,21 @@ export class Session implements RunSession {
     // committed-offset lag is 0: with several replicas and rebalances, records read can exceed the cloud's count),
     // and that stayed so for a second. The control loop keeps running meanwhile: a backlog drains with its consumers.
     let stableSince: number | undefined
-    let last = { edge: 0, cloud: 0, read: -1, lag: -1 }
+    let last: { edge: number, cloud: number, read: number, lag: number, further: number[] } = { edge: 0, cloud: 0, read: -1, lag: -1, further: [] }
     while (Date.now() - t0 < limitMs) {
       await sleep(500)
-      const [edge, cloud, lag] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0, this.#control?.lag.poll()])
-      const now = { edge: edge - this.#edge0, cloud: cloud - this.#cloud0, read: this.assembler.total(metric.sinkRecords), lag: lag?.totalLag ?? -1 }
-      const agreed = now.edge === now.cloud && now.lag === 0
+      const [edge, cloud, lag, ...further] = await Promise.all([this.#monitors?.edge.poll() ?? 0, this.#monitors?.cloud.poll() ?? 0, this.#control?.lag.poll(),
+        ...[...this.#further.values()].map(f => f.lag.poll())])
+      const now = { edge: edge - this.#edge0, cloud: cloud - this.#cloud0, read: this.assembler.total(metric.sinkRecords), lag: lag?.totalLag ?? -1,
+        further: further.map(s => s?.totalLag ?? -1) }
+      const agreed = now.edge === now.cloud && now.lag === 0 && now.further.every(l => l === 0)
       if (agreed && now.read === last.read) stableSince ??= Date.now()
       else stableSince = undefined
       last = now
       if (stableSince !== undefined && Date.now() - stableSince >= 1000 && Date.now() - t0 >= 2000) break
     }
-    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.edge}, cloud ${last.cloud}, sink read ${last.read}, committed lag ${last.lag}`)
+    this.event('drain', 'runner', `after ${((Date.now() - t0) / 1000).toFixed(1)} s: edge ${last.edge}, cloud ${last.cloud}, sink read ${last.read}, committed lag ${last.lag}` +
+      [...this.#further.keys()].map((prefix, i) => `, ${prefix} committed lag ${last.further[i] ?? -1}`).join(''))
     // Gateways first (their reports say what was sent), then the sink (what arrived); the control loop stops
     // first, so it does not replace replicas that finish.
     this.#finished = true
@@ -340,6 +411,22 @@ export class Session implements RunSession {
       untraced: this.assembler.total(sinkMetrics.untraced),
       undecodable: this.assembler.total(sinkMetrics.undecodable),
       rejected: this.assembler.total(sinkMetrics.rejected),
+    }
+    for (const [prefix, f] of this.#further) {
+      const fr = (await this.#units.finishGroup(prefix, FINISH_TIMEOUT_MS)).filter((r): r is SinkReport => typeof r === 'object' && r !== null && 'records' in r)
+      const devices = Object.values(f.accounting.report())
+      const name = f.choice.name
+      const out: FurtherSinkOutcome = {
+        name, kind: f.choice.kind, input: f.choice.input, replicas: f.replicas,
+        records: this.assembler.total(`sink.${name}.${metric.sinkRecords.slice('sink.'.length)}`),
+        rejected: this.assembler.total(`errors.sink.${name}.${sinkMetrics.rejected.slice('errors.sink.'.length)}`),
+        undecodable: this.assembler.total(`errors.sink.${name}.${sinkMetrics.undecodable.slice('errors.sink.'.length)}`),
+        delivered: devices.reduce((a, d) => a + d.delivered, 0),
+        duplicates: devices.reduce((a, d) => a + d.duplicates, 0),
+      }
+      this.outcome.sinks.push(out)
+      this.event('sink', 'runner', `${prefix} (${out.kind}, ${out.input}): ${fr.length} replica report${fr.length === 1 ? '' : 's'}, ${out.records} records read, ${out.rejected} rejected, ${out.undecodable} undecodable` +
+        (out.input === 'observations' ? `, ${out.delivered} traced notifications written (${out.duplicates} again)` : ''))
     }
     this.outcome.edgeRecords = (this.#monitors?.edge.total ?? this.#edge0) - this.#edge0
     this.outcome.cloudRecords = (this.#monitors?.cloud.total ?? this.#cloud0) - this.#cloud0
@@ -371,6 +458,15 @@ export class Session implements RunSession {
     if (this.#monitors !== undefined) await Promise.all(Object.values(this.#monitors).map(m => m.stop()))
     await this.#udpDrops?.stop()
     this.outcome.udpDrops = this.#udpDrops?.total
+    const lwm2m = this.#lwm2mMonitor
+    this.#lwm2mMonitor = undefined
+    if (lwm2m !== undefined) {
+      // one last reading, so the totals cover the drain
+      await lwm2m.scrape()
+      await lwm2m.stop()
+      this.outcome.lwm2m = lwm2m.totals()
+      if (lwm2m.failures > 0) this.event('monitor', 'runner', `${lwm2m.failures} scrapes of ${this.#lwm2mMetrics} failed (last: ${lwm2m.lastError?.message ?? '?'})`)
+    }
     if (!this.#recordingStopped) this.#flushRows(true)
     this.#recordingStopped = true
   }
@@ -378,6 +474,7 @@ export class Session implements RunSession {
   async cleanup (): Promise<void> {
     await this.stopRecording()
     await this.#sinks?.stopAll()
+    await Promise.all([...this.#further.values()].map(f => f.group.stopAll()))
     await this.#units?.stopAll()
     await this.#units?.close()
     await Promise.all([this.#edge?.close(), this.#cloud?.close()].map(p => p?.catch(() => {})))
@@ -403,9 +500,32 @@ export class Session implements RunSession {
       this.event('error', unit, `arrivals refused: ${problems.slice(0, 3).join('; ')}`)
       return
     }
+    const further = this.#furtherOf(unit)
+    if (further !== undefined) {
+      recordArrivals(further.accounting, arrivals as Arrivals)
+      return
+    }
     const { delivered, duplicates } = recordArrivals(this.#accounting, arrivals as Arrivals)
     if (delivered > 0) this.recorder.counter(metric.delivered, delivered)
     if (duplicates > 0) this.recorder.counter(metric.duplicates, duplicates)
+  }
+
+  /** The further sink a unit sink-<name>-<n> belongs to; undefined for the run's sink and every other unit. */
+  #furtherOf (unit: string): FurtherSink | undefined {
+    const m = /^(sink-[a-z][a-z0-9]*)-\d+$/.exec(unit)
+    return m === null ? undefined : this.#further.get(m[1]!)
+  }
+
+  /** What every replica of a sink gets: where to read, its group, its store with the options resolved. */
+  #sinkConfig (choice: SinkChoice, field: string, topics: RegExp, groupId: string, file: string): SinkConfig {
+    return {
+      bootstrap: this.#cloud!.bootstrap,
+      topicPattern: topics.source,
+      groupId,
+      store: { kind: choice.kind, options: storeOptions(choice, field, file, this.#datastores) },
+      ...(choice.cost !== undefined ? { cost: choice.cost } : {}),
+      sessionTimeoutMs: choice.sessionTimeoutMs,
+    }
   }
 
   #recordTargets (): void {

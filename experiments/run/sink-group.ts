@@ -2,6 +2,8 @@
 // (platform/sinks/service.ts) by Runtime.scale, each connecting back as sink-<replica> and getting the same config
 // (units.ts serveGroup). This is the autoscaler's Execute step: `scale(n)` makes exactly n replicas run, telling the
 // replicas it stops that their leaving is wanted, and waits until the new ones have connected.
+import { logTail } from '../../platform/health.ts'
+import { logFileFor } from '../../platform/runtime/types.ts'
 import type { Runtime, ServiceSpec } from '../../platform/runtime/types.ts'
 import type { SinkConfig } from '../contracts.ts'
 import type { Units } from './units.ts'
@@ -52,7 +54,12 @@ export class SinkGroup {
       await this.#o.runtime.scale(this.#o.spec, replicas)
       const wanted = Array.from({ length: replicas }, (_, i) => i)
       const missing = await this.#o.units.waitForReplicas(this.#o.prefix, wanted, CONNECT_TIMEOUT_MS)
-      if (missing.length > 0) throw new Error(`${missing.map(r => `${this.#o.prefix}-${r}`).join(', ')} did not connect within ${CONNECT_TIMEOUT_MS / 1000} s; see ${this.#o.spec.logFile}`)
+      if (missing.length > 0) {
+        const first = logFileFor(this.#o.spec, missing[0]!)
+        const tail = await logTail(first)
+        throw new Error(`${missing.map(r => `${this.#o.prefix}-${r}`).join(', ')} did not connect within ${CONNECT_TIMEOUT_MS / 1000} s; see ${first}` +
+          (tail !== '' ? `; its last lines:\n${tail}` : ' (empty)'))
+      }
     })
     this.#scaling = run.catch(() => {})
     return run

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import type { FleetConfig, PlatformChoice, SinkChoice, Threshold } from '../contracts.ts'
+import type { FleetConfig, NamedSinkChoice, PlatformChoice, SinkChoice, Threshold } from '../contracts.ts'
 import { parseGeneratorSpec } from '../../simulator/generators.ts'
 import type { GeneratorSpec } from '../../simulator/generators.ts'
 import { sensorObjectIds } from '../../simulator/lwm2m/options.ts'
@@ -127,16 +127,36 @@ export function fleetSchema (ctx: ParseContext): z.ZodType<FleetConfig, z.ZodTyp
  * The sink: its store by name, how many consumer replicas start, and the processing cost per record (so consumers
  * saturate on a small machine and scaling shows). The store checks its own `options` when it starts.
  */
-export const sinkSchema = strictObject({
+const sinkFields = {
   kind: z.enum(['file', 'influxdb', 'postgres']).default('file'),
   replicas: count(1, 256, 'replicas').default(1),
   cost: duration({ max: 10_000 }).default(0),
   costKind: z.enum(['wait', 'cpu']).default('wait'),
   sessionTimeout: duration({ min: 6000, max: 300_000 }).default('10s'),
   options: z.record(z.string(), z.unknown()).default({}),
-}).default({}).transform((s): SinkChoice => ({
-  kind: s.kind, replicas: s.replicas, ...(s.cost > 0 ? { cost: { ms: s.cost, kind: s.costKind } } : {}), sessionTimeoutMs: s.sessionTimeout, options: s.options,
-}))
+}
+
+function sinkChoice (s: { kind: SinkChoice['kind'], replicas: number, cost: number, costKind: 'wait' | 'cpu', sessionTimeout: number, options: Record<string, unknown> }): SinkChoice {
+  return { kind: s.kind, replicas: s.replicas, ...(s.cost > 0 ? { cost: { ms: s.cost, kind: s.costKind } } : {}), sessionTimeoutMs: s.sessionTimeout, options: s.options }
+}
+
+/** The run's sink reads the observations: a postgres one writes them (table observations), not the registry. */
+export const sinkSchema = strictObject(sinkFields).default({}).transform((s): SinkChoice => {
+  const c = sinkChoice(s)
+  return c.kind === 'postgres' ? { ...c, options: { ...c.options, observations: true } } : c
+})
+
+/**
+ * More sinks, each its own consumer group: `{ name: 'registry', kind: 'postgres' }` keeps the device registry from
+ * the registrations; `{ name: 'tsdb', kind: 'influxdb' }` writes the observations a second time.
+ */
+export const sinksSchema = z.array(strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9]{0,23}$/, 'expected up to 24 lowercase letters and digits, starting with a letter (it names the units sink-<name>-<n>)'),
+  ...sinkFields,
+})).max(8).default([]).transform((list, zctx): NamedSinkChoice[] => {
+  list.forEach((s, i) => { if (list.findIndex(o => o.name === s.name) !== i) zctx.addIssue({ code: 'custom', message: `sink name ${JSON.stringify(s.name)} is used twice`, path: [i, 'name'] }) })
+  return list.map(s => ({ ...sinkChoice(s), name: s.name, input: s.kind === 'postgres' && s.options.observations !== true ? 'registrations' : 'observations' }))
+})
 
 export const thresholdsSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}).transform((input, ctx): Threshold[] => {
   const { thresholds, problems } = parseThresholds(input)
@@ -154,6 +174,7 @@ export function commonShape (ctx: ParseContext) {
     fleet: fleetSchema(ctx),
     drain: duration({ max: 3_600_000 }).default('15s'),
     sink: sinkSchema,
+    sinks: sinksSchema,
     autoscaler: autoscalerSchema.optional(),
     thresholds: thresholdsSchema,
   }

@@ -5,6 +5,8 @@
 //
 // The server refuses to run as root. As root, the spec runs it as Debian's `postgres` system user
 // (ServiceSpec.user) and the folder is chowned to it; as anyone else it runs as that user, who owns the folder.
+// A folder that user cannot reach (root's home is mode 700, and FLEETLAB_HOME defaults to ~/.cache/fleetlab) keeps
+// only the log: the cluster goes to <tmpdir>/fleetlab-postgres/<platform>/, which `remove` (platform down) deletes.
 //
 // SIGTERM (the Runtime's stop) is PostgreSQL's smart shutdown: it waits for open sessions to end, then checkpoints.
 // The sink stores close idle connections after a second, so this takes about that; past stopTimeoutMs the Runtime's
@@ -12,6 +14,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { access, appendFile, chown, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { constants } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { InterruptedError, ServiceFailedError, SetupMissingError, TimeoutError } from '../../lib/errors.ts'
@@ -31,6 +34,11 @@ const systemUserName = 'postgres'
 
 const serverRoot = '/usr/lib/postgresql'
 const installCommand = 'apt-get update && apt-get install -y postgresql'
+/** Where a cluster goes when the platform's folder is out of the postgres user's reach. */
+export function fallbackFolder (platform: string): string {
+  return join(tmpdir(), 'fleetlab-postgres', platform)
+}
+
 /** sun_path of struct sockaddr_un is 108 bytes with its NUL (unix(7)). */
 const maxSocketPath = 107
 
@@ -91,17 +99,26 @@ export const postgres: Datastore = {
     const bin = await postgresBinDir()
     if (bin === undefined) throw new SetupMissingError('PostgreSQL server is not installed', `run as root: ${installCommand}`)
     const user = process.getuid?.() === 0 ? await systemUser() : undefined
-    const folder = join(o.dir, 'postgres')
+    const home = join(o.dir, 'postgres')
+    await rm(home, { recursive: true, force: true })
+    await mkdir(home, { recursive: true })
+    await rm(fallbackFolder(o.platform), { recursive: true, force: true })
+    let folder = home
+    if (user !== undefined) {
+      if (await unreachableAbove(home, user) !== undefined) {
+        folder = fallbackFolder(o.platform)
+        // the parent lets everyone through (search only) but only root list or create in it
+        await mkdir(dirname(folder), { recursive: true, mode: 0o711 })
+        await mkdir(folder, { recursive: true })
+        await checkReachable(folder, user)
+      }
+      // the home too: a container running as that user appends the log there itself
+      for (const f of new Set([home, folder])) await chown(f, user.uid, user.gid)
+    }
     const data = join(folder, 'data')
     const socket = join(folder, `.s.PGSQL.${o.port}`)
     if (Buffer.byteLength(socket) > maxSocketPath) {
       throw new ServiceFailedError('postgres', `the unix socket path ${socket} is longer than ${maxSocketPath} bytes`, { hint: 'use a shorter FLEETLAB_HOME' })
-    }
-    await rm(folder, { recursive: true, force: true })
-    await mkdir(folder, { recursive: true })
-    if (user !== undefined) {
-      await checkReachable(folder, user)
-      await chown(folder, user.uid, user.gid)
     }
     const as = { cwd: folder, ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}) }
     try {
@@ -130,13 +147,17 @@ export const postgres: Datastore = {
         '-c', 'logging_collector=off',
       ],
       cwd: folder,
-      writablePaths: [folder],
+      writablePaths: folder === home ? [home] : [home, folder],
       readonlyPaths: [dirname(bin)],
       ports: { sql: o.port },
-      logFile: join(folder, 'service.log'),
+      logFile: join(home, 'service.log'),
       stopTimeoutMs: 15_000,
       ...(user !== undefined ? { user: user.name } : {}),
     }
+  },
+
+  async remove (o: { platform: string }): Promise<void> {
+    await rm(fallbackFolder(o.platform), { recursive: true, force: true })
   },
 
   async waitHealthy (o: HealthOptions): Promise<void> {
@@ -178,14 +199,20 @@ async function systemUser (): Promise<SystemUser> {
  * user through (search permission). A home folder of mode 700 does not: say which, rather than loosen it unasked.
  */
 async function checkReachable (folder: string, user: SystemUser): Promise<void> {
+  const closed = await unreachableAbove(folder, user)
+  if (closed !== undefined) {
+    throw new SetupMissingError(`postgres: the "${user.name}" user cannot reach ${folder}: ${closed.dir} (mode ${closed.mode.toString(8)}) does not let it through`,
+      `chmod o+x ${closed.dir} (search only, no listing), or set TMPDIR to a folder it can reach`)
+  }
+}
+
+/** The first folder above `folder` that does not let `user` through, or undefined. */
+async function unreachableAbove (folder: string, user: SystemUser): Promise<{ dir: string, mode: number } | undefined> {
   for (let d = dirname(folder); ; d = dirname(d)) {
     const s = await stat(d)
     const through = s.uid === user.uid ? (s.mode & 0o100) !== 0 : s.gid === user.gid ? (s.mode & 0o010) !== 0 : (s.mode & 0o001) !== 0
-    if (!through) {
-      throw new SetupMissingError(`postgres: the "${user.name}" user cannot reach ${folder}: ${d} (mode ${(s.mode & 0o777).toString(8)}) does not let it through`,
-        `chmod o+x ${d} (search only, no listing), or set FLEETLAB_HOME to a folder it can reach`)
-    }
-    if (d === dirname(d)) return
+    if (!through) return { dir: d, mode: s.mode & 0o777 }
+    if (d === dirname(d)) return undefined
   }
 }
 

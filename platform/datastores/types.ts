@@ -37,6 +37,8 @@ export interface Datastore {
   ensureInstalled (progress: (line: string) => void): Promise<void>
   /** Writes its configuration and data folder and returns the spec to start (fresh data each time). */
   prepare (o: DatastoreOptions): Promise<ServiceSpec>
+  /** Deletes what prepare kept outside the platform's folder (platform down; the folder itself goes anyway). */
+  remove? (o: { platform: string }): Promise<void>
   /** Until it answers its own protocol (InfluxDB GET /ping 204, PostgreSQL a SELECT 1). */
   waitHealthy (o: HealthOptions): Promise<void>
 }

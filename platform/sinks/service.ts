@@ -9,6 +9,8 @@ export const SINK_SERVICE = 'sink'
 
 export interface SinkServiceOptions {
   platform: string
+  /** The service name (default `sink`): a run's further sinks are sink-<name>. */
+  service?: string
   /** The run's (or platform's) folder; <dir>/sink/ is the working directory and holds the logs. */
   dir: string
   /** The channel environment of the unit (ChannelServer.envFor(unit)). */
@@ -22,10 +24,11 @@ export interface SinkServiceOptions {
 }
 
 export function sinkServiceSpec (o: SinkServiceOptions): ServiceSpec {
-  const home = join(o.dir, SINK_SERVICE)
+  const service = o.service ?? SINK_SERVICE
+  const home = join(o.dir, service)
   return {
     platform: o.platform,
-    service: SINK_SERVICE,
+    service,
     // tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project.
     command: [o.node ?? process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'cli', 'bin.js'), 'sink'],
     env: o.env,
@@ -33,7 +36,7 @@ export function sinkServiceSpec (o: SinkServiceOptions): ServiceSpec {
     writablePaths: [home, ...(o.writablePaths ?? [])],
     readonlyPaths: [projectRoot],
     ports: {},
-    logFile: join(home, o.replica === undefined ? 'sink-{replica}.log' : `sink-${o.replica}.log`),
+    logFile: join(home, o.replica === undefined ? `${service}-{replica}.log` : `${service}-${o.replica}.log`),
     // Stopping commits the group's offsets and flushes the file.
     stopTimeoutMs: 15_000,
   }

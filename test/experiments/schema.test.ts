@@ -63,7 +63,7 @@ test('unknown keys are rejected at every level, with their path and the likely k
     platform: { external: { edgeBootstrap: 'a:1', cloudBootstrap: 'b:2', lwm2m: 'coap://h:1', gateway: 'g', extra: true } },
     workload: { steps: [{ devices: 1, duration: '1s', rat: '1/s' }] },
   })
-  assert.ok(p.includes('bogus: unknown key (known: kind, name, description, seed, platform, fleet, drain, sink, autoscaler, thresholds, workload)'), p.join('\n'))
+  assert.ok(p.includes('bogus: unknown key (known: kind, name, description, seed, platform, fleet, drain, sink, sinks, autoscaler, thresholds, workload)'), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('fleet.maxDevicePerGateway: unknown key; did you mean maxDevicesPerGateway?')), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('platform.external.extra: unknown key')), p.join('\n'))
   assert.ok(p.some(x => x.startsWith('workload.steps[0].rat: unknown key; did you mean rate?')), p.join('\n'))
@@ -170,4 +170,15 @@ test('the sink: a store by name, replicas, a processing cost in ms, every proble
   assert.equal(r.success, false)
   const problems = r.success ? [] : r.problems
   for (const field of ['sink.kind', 'sink.replicas', 'sink.cost', 'sink.sessionTimeout']) assert.ok(problems.some(p => p.startsWith(field)), `${field} in ${problems.join(' | ')}`)
+})
+
+test('further sinks: named, each reading what its store keeps; the run\'s postgres sink writes the observations', () => {
+  const workload = { devices: 10, rate: '1/s', hold: '10s' }
+  const c = parseExperiment('linear', { workload, sink: { kind: 'postgres' }, sinks: [{ name: 'registry', kind: 'postgres' }, { name: 'tsdb', kind: 'influxdb', replicas: 2 }, { name: 'obs', kind: 'postgres', options: { observations: true } }] })
+  assert.deepEqual(c.sink.options, { observations: true })
+  assert.deepEqual(c.sinks.map(s => [s.name, s.kind, s.input, s.replicas]), [['registry', 'postgres', 'registrations', 1], ['tsdb', 'influxdb', 'observations', 2], ['obs', 'postgres', 'observations', 1]])
+  assert.deepEqual(parseExperiment('linear', { workload }).sinks, [])
+  const p = problems('linear', { workload, sinks: [{ name: 'Bad Name', kind: 'file' }, { name: 'a', kind: 'mongo' }, { kind: 'file' }] })
+  for (const field of ['sinks[0].name', 'sinks[1].kind', 'sinks[2].name']) assert.ok(p.some(x => x.startsWith(field)), `${field} in ${p.join(' | ')}`)
+  assert.deepEqual(problems('linear', { workload, sinks: [{ name: 'a', kind: 'file' }, { name: 'a', kind: 'influxdb' }] }), ['sinks[1].name: sink name "a" is used twice'])
 })

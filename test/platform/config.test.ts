@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bootstrapOf, defaultPlatformConfig, loadPlatformFile, resolvePlatformConfig, validatePlatformFile } from '../../platform/config.ts'
+import { bootstrapOf, defaultPlatformConfig, enabledDatastores, loadPlatformFile, resolvePlatformConfig, validatePlatformFile } from '../../platform/config.ts'
 import { InvalidConfigError } from '../../lib/errors.ts'
 
 /** The problems an InvalidConfigError carries; fails the test for any other outcome. */
@@ -114,4 +114,19 @@ test('loadPlatformFile reads JSON and names the file when it cannot', async t =>
   await assert.rejects(loadPlatformFile(broken), (err: unknown) => err instanceof InvalidConfigError && err.message.includes(broken))
   await assert.rejects(loadPlatformFile(join(dir, 'missing.json')), (err: unknown) =>
     err instanceof InvalidConfigError && /^--config: cannot read/.test(err.message))
+})
+
+test('datastores: off by default; a file or --datastores turns them on, ports by name, unknown names refused', () => {
+  assert.deepEqual(enabledDatastores(resolvePlatformConfig()), [])
+  const fromFile = resolvePlatformConfig(validatePlatformFile({ datastores: { postgres: { enabled: true, port: 6543 } } }))
+  assert.deepEqual(enabledDatastores(fromFile), ['postgres'])
+  assert.deepEqual(fromFile.datastores, { influxdb: { enabled: false, port: 8086 }, postgres: { enabled: true, port: 6543 } })
+  const fromFlags = resolvePlatformConfig({}, { datastores: ['influxdb'], datastorePorts: { influxdb: 18086 } })
+  assert.deepEqual(fromFlags.datastores.influxdb, { enabled: true, port: 18086 })
+  assert.equal(defaultPlatformConfig.datastores.influxdb.enabled, false, 'the defaults are not changed')
+  assert.throws(() => resolvePlatformConfig({}, { datastores: ['mongo'] }), (err: InvalidConfigError) => /--datastores: unknown datastore "mongo" \(known: influxdb, postgres\)/.test(err.message))
+  assert.throws(() => validatePlatformFile({ datastores: { influxdb: { enabled: 'yes', port: 70000 } } }),
+    (err: InvalidConfigError) => /datastores\.influxdb\.enabled: expected a boolean/.test(err.message) && /datastores\.influxdb\.port: expected a port/.test(err.message))
+  // a state file written before datastores existed
+  assert.deepEqual(enabledDatastores({} as never), [])
 })

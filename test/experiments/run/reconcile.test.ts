@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { reconcile } from '../../../experiments/run/reconcile.ts'
+import { edgeLossReasons, reconcile } from '../../../experiments/run/reconcile.ts'
 import type { GatewayReport, SinkReport } from '../../../experiments/contracts.ts'
 
 const gw = (sent: Record<string, number>): GatewayReport => ({ gateway: 'g', sent, counters: {}, deregistered: { clean: 0, unclean: 0 } })
@@ -36,4 +36,19 @@ test('records nobody sent are unexpected, never delivered', () => {
   assert.equal(r.delivered, 2)
   assert.equal(r.lost, 0)
   assert.equal(r.unexpected, 5)
+})
+
+test('edge loss reasons: kernel drops, malformed and undecodable by reason, bridge drops; nothing when all is well', () => {
+  assert.deepEqual(edgeLossReasons(undefined, undefined), [])
+  assert.deepEqual(edgeLossReasons({ 'lwm2m.notify.received': 100, 'lwm2m.kafka.queued': 100, 'lwm2m.malformed.TOO_SHORT': 0 }, 0), [])
+  assert.deepEqual(edgeLossReasons({
+    'lwm2m.malformed.TOO_SHORT': 2, 'lwm2m.malformed.BAD_VERSION': 1, 'lwm2m.notify.undecodable.senml': 4,
+    'lwm2m.kafka.dropped': 5, 'lwm2m.kafka.failed': 0, 'lwm2m.bridge.observations.undecodable': 1,
+  }, 7), [
+    'the kernel dropped 7 datagrams at the LWM2M server\'s socket (receive buffer full)',
+    '3 malformed datagrams (TOO_SHORT 2, BAD_VERSION 1)',
+    '4 notifications the server could not decode (senml 4)',
+    '1 notifications the bridge could not map to Avro',
+    '5 records the bridge dropped (its queue to Kafka was full)',
+  ])
 })

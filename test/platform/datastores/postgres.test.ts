@@ -9,7 +9,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { postgres, postgresBinDir, postgresUrl } from '../../../platform/datastores/postgres.ts'
+import { fallbackFolder, postgres, postgresBinDir, postgresUrl } from '../../../platform/datastores/postgres.ts'
 import { createDockerRuntime, dockerAvailable } from '../../../platform/runtime/docker.ts'
 import { ProcessRuntime } from '../../../platform/runtime/process.ts'
 import { findPasswdEntry } from '../../../platform/runtime/system-user.ts'
@@ -87,14 +87,19 @@ test('the docker runtime runs the same PostgreSQL', { timeout: 120_000, skip: do
   await startAndCheck(t, 'docker')
 })
 
-test('a folder the postgres user cannot reach is refused, naming the folder and the fix', { skip: root ? false : 'only as root (the server then runs as another user)' }, async t => {
+test('a folder the postgres user cannot reach keeps the log; the cluster goes to the fallback folder, removed by remove()', { timeout: 60_000, skip: root ? false : 'only as root (the server then runs as another user)' }, async t => {
   const outer = await tempDir(t, 'fleetlab-pg-closed-', 0o700)
-  await assert.rejects(postgres.prepare({ platform: 'x', dir: join(outer, 'platform'), host: '127.0.0.1', port: 1 }), (err: Error & { code?: string, hint?: string }) => {
-    assert.equal(err.code, 'FLEETLAB_SETUP_MISSING')
-    assert.ok(err.message.includes(outer), err.message)
-    assert.match(err.hint ?? '', /chmod o\+x/)
-    return true
-  })
+  const platform = uniqueName('t-pg-closed')
+  const spec = await postgres.prepare({ platform, dir: join(outer, 'platform'), host: '127.0.0.1', port: await freePortPair() })
+  t.after(async () => { await postgres.remove?.({ platform }) })
+  const cluster = fallbackFolder(platform)
+  assert.equal(spec.logFile, join(outer, 'platform', 'postgres', 'service.log'))
+  assert.equal(spec.cwd, cluster)
+  assert.deepEqual(spec.writablePaths, [join(outer, 'platform', 'postgres'), cluster])
+  assert.ok(spec.command.includes(join(cluster, 'data')), spec.command.join(' '))
+  assert.equal((await stat(join(cluster, 'data', 'PG_VERSION'))).isFile(), true, 'initdb wrote the cluster there')
+  await postgres.remove?.({ platform })
+  await assert.rejects(stat(cluster), { code: 'ENOENT' })
 })
 
 test('postgresBinDir finds the newest version with a server, not one with only the client', async t => {
