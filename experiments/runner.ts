@@ -149,7 +149,7 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   session.event('reconcile', 'runner', `sent ${reconciliation.sent} = delivered ${reconciliation.delivered} + lost ${reconciliation.lost} ` +
     `(not in edge ${reconciliation.lostNotInEdge}, not mirrored ${reconciliation.lostNotMirrored}, not consumed ${reconciliation.lostNotConsumed}); duplicates ${reconciliation.duplicates}` +
     (reconciliation.unexpected > 0 ? `; ${reconciliation.unexpected} unexpected at the sink` : '') +
-    (o.lwm2m !== undefined ? `; the LWM2M server received ${o.lwm2m['lwm2m.notify.received'] ?? 0} notifications (${o.lwm2m['lwm2m.notify.traced'] ?? 0} traced) and queued ${o.lwm2m['lwm2m.kafka.queued'] ?? 0} records for Kafka` : '') +
+    (o.lwm2m !== undefined ? `; the LWM2M server received ${(o.lwm2m['lwm2m.notify.received'] ?? 0) + (o.lwm2m['lwm2m.notify.initial'] ?? 0)} notifications (${o.lwm2m['lwm2m.notify.traced'] ?? 0} traced) and queued ${o.lwm2m['lwm2m.kafka.queued'] ?? 0} records for Kafka` : '') +
     (edgeReasons.length > 0 ? `; ${reconciliation.lostNotInEdge > 0 ? 'not in edge because ' : ''}${edgeReasons.join('; ')}` : ''))
   for (const e of reconciliation.examples) session.event('loss', 'runner', `${e.endpoint}: sent ${e.sent}, delivered ${e.delivered}`)
   const endMs = Date.now()

@@ -30,10 +30,12 @@ export const metric = {
   udpDrops: 'lwm2m.udp.drops',
   lagSeconds: 'kafka.consumer.lag_seconds',
   desired: 'autoscaler.desired',
+  /** How long a rebalance stopped a sink replica (platform/sinks/sink-consumer.ts sinkMetrics.rebalancePause). */
+  rebalancePause: 'sink.rebalance.pause',
 } as const
 
 /** Histograms kept for the whole run (histograms.json). */
-export const runHistograms = [metric.e2e, metric.lateness] as const
+export const runHistograms = [metric.e2e, metric.lateness, metric.rebalancePause] as const
 
 const GRACE_S = 2
 

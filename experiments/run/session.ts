@@ -184,6 +184,12 @@ export class Session implements RunSession {
     this.#observations = p.observations
     this.#registrations = p.registrations
     this.#lwm2mMetrics = p.lwm2mMetrics
+    if (this.#lwm2mMetrics !== undefined) {
+      // from before the first device: increments count from the first scrape, and a fresh server has counted nothing
+      this.#lwm2mMonitor = new Lwm2mServerMonitor({ url: this.#lwm2mMetrics, recorder: this.recorder })
+      await this.#lwm2mMonitor.scrape()
+      this.#lwm2mMonitor.start()
+    }
     this.#datastores = { ...p.datastores }
     this.#partitions = p.partitions
     this.event('platform', 'runner', p.description)
@@ -312,10 +318,7 @@ export class Session implements RunSession {
       this.#udpDrops = new UdpDropsMonitor(this.#lwm2m.port, this.recorder, metric.udpDrops)
       this.#udpDrops.start()
     }
-    if (this.#lwm2mMetrics !== undefined) {
-      this.#lwm2mMonitor = new Lwm2mServerMonitor({ url: this.#lwm2mMetrics, recorder: this.recorder })
-      this.#lwm2mMonitor.start()
-    }
+
     if (this.#sinks !== undefined) {
       const initial = this.#sinks.target
       const config = this.config.autoscaler ?? { policy: 'fixed', min: 1, periodMs: 1000, sloLagSeconds: 5, params: {} }

@@ -73,4 +73,5 @@ test('a burst scales the sink up to the partitions and back down; a killed repli
   assert.equal(run.summary?.lost, 0)
   assert.equal(run.summary?.delivered, run.summary?.sent)
   assert.ok(run.rows.some(r => (r.consumer_lag_s ?? 0) > 0), 'time lag recorded')
+  assert.ok((run.histograms['sink.rebalance.pause']?.count ?? 0) > 0, 'rebalance pauses kept in histograms.json')
 })

@@ -4,10 +4,12 @@
 // holds exactly the delivered points, counted through its HTTP query API, and PostgreSQL one row per device.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
 import pg from 'pg'
 import { fleetlabHome } from '../../lib/home.ts'
 import { readState } from '../../platform/state.ts'
 import { datastoreUrl } from '../../platform/datastores/index.ts'
+import { fallbackFolder } from '../../platform/datastores/postgres.ts'
 import { influxCount } from '../../platform/sinks/stores/influxdb.ts'
 import { runCli } from '../helpers.ts'
 import { onlyRun, runDir, writeExperiment } from './run/fixtures.ts'
@@ -30,8 +32,6 @@ test('influxdb holds exactly the delivered points; postgres one registry row per
   const r = await runCli(['run', file, '--runtime', 'process', '--results-dir', rd.runs, '--keep-platform'], {}, 240_000)
   assert.equal(r.code, 0, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`)
   const run = await onlyRun(rd.runs)
-  // platform down, not only the fixture's sweep: it also removes what a datastore kept outside the platform folder
-  t.after(async () => { await runCli(['platform', 'down', '--runtime', 'process', '--name', run.meta.platform.name]) })
   const state = await readState(fleetlabHome(), run.meta.platform.name)
   assert.ok(state !== undefined, 'the platform was kept')
   const c = state.config
@@ -64,6 +64,12 @@ test('influxdb holds exactly the delivered points; postgres one registry row per
     const row = rows.find(x => x.name === name)
     assert.ok(row?.healthy === true && row.url === datastoreUrl(name, c.host, c.datastores[name].port), JSON.stringify(rows))
   }
+  // platform down stops the datastores too and removes what PostgreSQL kept outside the platform folder
+  const down = await runCli(['platform', 'down', '--runtime', 'process', '--name', run.meta.platform.name])
+  assert.equal(down.code, 0, down.stderr)
+  assert.match(down.stderr, /influxdb: stopped/)
+  assert.match(down.stderr, /postgres: stopped/)
+  await assert.rejects(stat(fallbackFolder(run.meta.platform.name)), { code: 'ENOENT' })
   const registry = run.meta.sinks?.find(s => s.name === 'registry')
   assert.ok(registry !== undefined && registry.input === 'registrations' && registry.records >= DEVICES && registry.rejected === 0, JSON.stringify(run.meta.sinks))
   assert.ok(run.events.some(e => e.kind === 'sink' && e.detail.startsWith('sink-registry (postgres, registrations)')))

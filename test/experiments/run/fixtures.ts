@@ -6,6 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fleetlabHome, platformDir, projectRoot } from '../../../lib/home.ts'
+import { datastores } from '../../../platform/datastores/index.ts'
 import { openRuntime } from '../../../platform/runtime/index.ts'
 import type { RuntimeKind, ServiceInstance } from '../../../platform/runtime/index.ts'
 import { loadRun } from '../../../results/run-folder.ts'
@@ -46,6 +47,8 @@ export async function runDir (t: After, kind: RuntimeKind, platforms: string[] =
         for (const name of names) {
           await runtime.sweep(name).catch(() => 0)
           await rm(platformDir(fleetlabHome(), name), { recursive: true, force: true })
+          // what a datastore keeps outside the platform folder (PostgreSQL's cluster when root runs the tests)
+          for (const store of Object.values(datastores)) await store.remove?.({ platform: name })
         }
       } finally {
         await runtime.close()
