@@ -1,20 +1,36 @@
-// Automatic scaling end to end, through the real binary on the real pipeline (process runtime): sink consumers that
+// Automatic scaling end to end, through the real binary on the real pipeline (process runtime, and docker when an
+// engine answers): sink consumers that
 // spend 10 ms per record (about 100 records/s each) meet a 10x burst; the threshold policy scales them up to the
 // partition count and, once the backlog has drained, back down after its cooldown; a replica killed from outside
-// (SIGKILL) is replaced within two control periods; the run reconciles with nothing lost.
+// (SIGKILL to its process group, or docker kill) is replaced within two control periods; the run reconciles with
+// nothing lost.
 import { test } from 'node:test'
+import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetlabHome } from '../../lib/home.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
 import { waitFor } from '../helpers.ts'
+import Docker from 'dockerode'
+import { dockerAvailable } from '../../platform/runtime/docker.ts'
+import type { RuntimeKind } from '../../platform/runtime/types.ts'
 import { onlyRun, runDir, spawnCli, writeExperiment } from './run/fixtures.ts'
 
 const PARTITIONS = 4
 
+const dockerSkip = await dockerAvailable() ? false : 'no docker engine answers (run: bash scripts/docker-engine start, or set DOCKER_HOST)'
+
 test('a burst scales the sink up to the partitions and back down; a killed replica is replaced; nothing is lost', { timeout: 300_000 }, async t => {
-  const rd = await runDir(t, 'process')
+  await scenario(t, 'process')
+})
+
+test('the same on the docker runtime: replicas are containers, one killed with docker kill', { timeout: 300_000, skip: dockerSkip }, async t => {
+  await scenario(t, 'docker')
+})
+
+async function scenario (t: TestContext, kind: RuntimeKind): Promise<void> {
+  const rd = await runDir(t, kind)
   const file = await writeExperiment(rd.dir, 'autoscale', {
     kind: 'burst',
     name: 'autoscale',
@@ -27,7 +43,7 @@ test('a burst scales the sink up to the partitions and back down; a killed repli
     drain: '60s',
     thresholds: { loss: '==0' },
   })
-  const cli = spawnCli(rd, ['run', file, '--runtime', 'process', '--results-dir', rd.runs])
+  const cli = spawnCli(rd, ['run', file, '--runtime', kind, '--results-dir', rd.runs])
   // once the control loop runs, kill replica 1 from outside
   const events = async (): Promise<string> => {
     const [id] = await readdir(rd.runs)
@@ -35,11 +51,12 @@ test('a burst scales the sink up to the partitions and back down; a killed repli
   }
   await waitFor('the control loop', async () => (await events()).includes('control loop: policy threshold') ? true : undefined, 120_000)
   const meta = JSON.parse(await readFile(join(rd.runs, (await readdir(rd.runs))[0]!, 'run.json'), 'utf8')) as { platform: { name: string } }
-  const runtime = await openRuntime(fleetlabHome(), 'process')
+  const runtime = await openRuntime(fleetlabHome(), kind)
   t.after(async () => { await runtime.close() })
   const victim = (await runtime.list({ platform: meta.platform.name, service: 'sink' })).find(i => i.replica === 1)
   assert.ok(victim !== undefined, 'replica 1 runs')
-  process.kill(-Number(victim.id), 'SIGKILL')
+  if (kind === 'process') process.kill(-Number(victim.id), 'SIGKILL')
+  else await new Docker().getContainer(victim.id).kill()
 
   const code = await cli.exited
   assert.equal(code, 0, `stdout:\n${cli.out.stdout}\nstderr:\n${cli.out.stderr}`)
@@ -74,4 +91,4 @@ test('a burst scales the sink up to the partitions and back down; a killed repli
   assert.equal(run.summary?.delivered, run.summary?.sent)
   assert.ok(run.rows.some(r => (r.consumer_lag_s ?? 0) > 0), 'time lag recorded')
   assert.ok((run.histograms['sink.rebalance.pause']?.count ?? 0) > 0, 'rebalance pauses kept in histograms.json')
-})
+}
