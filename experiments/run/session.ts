@@ -27,7 +27,7 @@ import { saveScalable } from '../../platform/scalable.ts'
 import { SinkControl } from './control.ts'
 import type { RunWriter } from '../../results/run-folder.ts'
 import type { ExperimentConfig, GatewayReport, NamedSinkChoice, RunSession, SinkChoice, SinkConfig, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
-import { neededDatastores, renameWindow, sinkFile, storeOptions } from './sinks.ts'
+import { furtherMetric, neededDatastores, renameWindow, sinkFile, storeOptions } from './sinks.ts'
 import { metric, SecondAssembler } from './seconds.ts'
 import type { AssembledSecond } from './seconds.ts'
 import { Units } from './units.ts'
@@ -93,8 +93,6 @@ export interface FurtherSinkOutcome {
 interface FurtherSink {
   readonly choice: NamedSinkChoice
   readonly group: SinkGroup
-  readonly groupId: string
-  readonly topics: RegExp
   readonly accounting: SequenceAccounting
   readonly lag: ConsumerLagMonitor
   readonly replicas: number
@@ -255,7 +253,7 @@ export class Session implements RunSession {
       })
       const n = Math.min(choice.replicas, this.#partitions)
       if (n < choice.replicas) this.event('sink', 'runner', `sinks[${i}].replicas ${choice.replicas} capped at the ${this.#partitions} partitions`)
-      this.#further.set(prefix, { choice, group, groupId, topics, accounting: new SequenceAccounting(), lag: new ConsumerLagMonitor({ kafka: this.#cloud, topics, groupId }), replicas: n })
+      this.#further.set(prefix, { choice, group, accounting: new SequenceAccounting(), lag: new ConsumerLagMonitor({ kafka: this.#cloud, topics, groupId }), replicas: n })
     }
     await saveScalable(this.#o.home, this.#o.runtime.kind, this.#sinks.spec, this.#partitions)
     await Promise.all([this.#sinks.scale(replicas), ...[...this.#further.values()].map(f => f.group.scale(f.replicas))])
@@ -421,9 +419,9 @@ export class Session implements RunSession {
       const name = f.choice.name
       const out: FurtherSinkOutcome = {
         name, kind: f.choice.kind, input: f.choice.input, replicas: f.replicas,
-        records: this.assembler.total(`sink.${name}.${metric.sinkRecords.slice('sink.'.length)}`),
-        rejected: this.assembler.total(`errors.sink.${name}.${sinkMetrics.rejected.slice('errors.sink.'.length)}`),
-        undecodable: this.assembler.total(`errors.sink.${name}.${sinkMetrics.undecodable.slice('errors.sink.'.length)}`),
+        records: this.assembler.total(furtherMetric(name, metric.sinkRecords)),
+        rejected: this.assembler.total(furtherMetric(name, sinkMetrics.rejected)),
+        undecodable: this.assembler.total(furtherMetric(name, sinkMetrics.undecodable)),
         delivered: devices.reduce((a, d) => a + d.delivered, 0),
         duplicates: devices.reduce((a, d) => a + d.duplicates, 0),
       }

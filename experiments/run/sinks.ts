@@ -32,15 +32,19 @@ export function sinkFile (runDir: string, name?: string): string {
   return join(runDir, name === undefined ? 'sink.ndjson' : `sink-${name}.ndjson`)
 }
 
+/** A metric of the run's sink as a further sink `name` records it (renameWindow). */
+export function furtherMetric (name: string, key: string): string {
+  return key.startsWith('errors.sink.')
+    ? `errors.sink.${name}.${key.slice('errors.sink.'.length)}`
+    : `sink.${name}.${key.startsWith('sink.') ? key.slice('sink.'.length) : key}`
+}
+
 /**
  * A further sink's window under its own names, so that the run's sink figures (and the e2e latency thresholds) stay
  * the run's sink's alone: sink.records -> sink.<name>.records, errors.sink.rejected -> errors.sink.<name>.rejected,
  * e2e.latency -> sink.<name>.e2e.latency.
  */
 export function renameWindow (w: MetricWindowJSON, name: string): MetricWindowJSON {
-  const rename = (key: string): string => key.startsWith('errors.sink.')
-    ? `errors.sink.${name}.${key.slice('errors.sink.'.length)}`
-    : `sink.${name}.${key.startsWith('sink.') ? key.slice('sink.'.length) : key}`
-  const map = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).map(([k, v]) => [rename(k), v]))
+  const map = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).map(([k, v]) => [furtherMetric(name, k), v]))
   return { second: w.second, counters: map(w.counters), gauges: map(w.gauges), histograms: map(w.histograms) }
 }
