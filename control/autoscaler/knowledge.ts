@@ -1,14 +1,21 @@
 // Knowledge: what the loop has seen and done, shared by the stages. Bounded: a long run keeps the last few minutes.
 //
 // Per-replica capacity is learned only from saturated periods: the backlog holds at least half a period of
-// arrivals and SATURATED_LAG_PER_REPLICA records per replica, so every replica had work the whole period (a smaller
-// lag is batching, not a queue); the group was Stable with every replica a member through the period (a rebalance
+// arrivals and SATURATED_LAG_PER_REPLICA records per replica, and the backlog at the period's start was at least
+// what the period consumed, so every replica had work the whole period (a smaller lag is batching, not a queue); the group was Stable with every replica a member through the period (a rebalance
 // stops everyone: on two cores, starting ten replicas kept a group rebalancing for seconds, and one such period once
 // taught a capacity of a tenth of the true one); the replica count did not change since the period before; no scale step
 // happened within the last rebalance pause + 1 s (a rebalance stops consumption and would read as a slow
 // consumer). The capacity is the median of the last CAPACITY_SAMPLES such readings of consumedRate / replicas, and
 // is known once MIN_SAMPLES readings agree on it: one period cut by a GC pause or a warming consumer is an
 // outlier, not a slower consumer.
+//
+// Until then the replicas' useful time stands in (DS2's true processing rate, Kalavri et al., OSDI 2018): each
+// replica counts the ms from a batch's first record until it is flushed and committed, and the records of those
+// batches (noteWork); records / busy seconds is what one replica does when it never waits for a fetch. It is known
+// from the baseline already, before any backlog, so a policy can size the first scale step of a burst at the
+// period the burst arrives. It slightly overstates a saturated replica (fetching costs time too), which is why
+// saturated readings replace it once there are enough.
 import type { ControlInput, Decision, KnowledgeView } from './types.ts'
 
 const HISTORY = 600
@@ -16,6 +23,9 @@ const CAPACITY_SAMPLES = 10
 /** Lag per replica below which a period does not count as saturated. */
 const SATURATED_LAG_PER_REPLICA = 50
 const MIN_SAMPLES = 2
+/** A useful-time sample is taken once this much busy time (summed over replicas) and this many records add up. */
+const WORK_SAMPLE_MS = 1000
+const WORK_SAMPLE_RECORDS = 20
 
 export class Knowledge implements KnowledgeView {
   readonly inputs: ControlInput[] = []
@@ -23,6 +33,8 @@ export class Knowledge implements KnowledgeView {
   readonly recommendations: Array<{ atMs: number, replicas: number }> = []
   readonly #capacity: number[] = []
   readonly #rebalances: number[] = []
+  readonly #trueRate: number[] = []
+  #work = { records: 0, ms: 0 }
   desired: number
   lastChange: { atMs: number, direction: 1 | -1 } | undefined
   /** Changes of the replica count opposite to the one before. */
@@ -36,9 +48,23 @@ export class Knowledge implements KnowledgeView {
   }
 
   get capacityPerReplica (): number | undefined {
-    if (this.#capacity.length < MIN_SAMPLES) return undefined
-    const s = [...this.#capacity].sort((a, b) => a - b)
-    return s[Math.floor(s.length / 2)]
+    return median(this.#capacity) ?? median(this.#trueRate)
+  }
+
+  /** Where capacityPerReplica comes from now. */
+  get capacitySource (): 'saturated' | 'useful-time' | undefined {
+    return this.#capacity.length >= MIN_SAMPLES ? 'saturated' : this.#trueRate.length >= MIN_SAMPLES ? 'useful-time' : undefined
+  }
+
+  /** The replicas handled `records` in `busyMs` of useful time (summed over replicas; from their metric windows). */
+  noteWork (records: number, busyMs: number): void {
+    if (!(records >= 0 && busyMs >= 0)) return
+    this.#work.records += records
+    this.#work.ms += busyMs
+    if (this.#work.ms < WORK_SAMPLE_MS || this.#work.records < WORK_SAMPLE_RECORDS) return
+    this.#trueRate.push(this.#work.records / (this.#work.ms / 1000))
+    if (this.#trueRate.length > CAPACITY_SAMPLES) this.#trueRate.shift()
+    this.#work = { records: 0, ms: 0 }
   }
 
   get rebalanceMs (): number | undefined {
@@ -55,7 +81,10 @@ export class Knowledge implements KnowledgeView {
     const previous = this.inputs[this.inputs.length - 1]
     const settled = input.atMs - this.#settledAt >= (this.rebalanceMs ?? 0) + 1000
     const periodS = previous === undefined ? 1 : (input.atMs - previous.atMs) / 1000
-    if (settled && input.groupStable !== false && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
+    // the backlog at the period's start covered all it consumed: the replicas never ran dry (a small backlog left
+    // by a rebalance, consumed at the arrival rate, is no saturation)
+    const hadWork = previous === undefined || previous.lag >= input.consumedRate * periodS
+    if (settled && hadWork && input.groupStable !== false && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
       (previous === undefined || previous.replicas === input.replicas)) {
       this.#capacity.push(input.consumedRate / input.replicas)
       if (this.#capacity.length > CAPACITY_SAMPLES) this.#capacity.shift()
@@ -97,4 +126,11 @@ export class Knowledge implements KnowledgeView {
     this.#rebalances.push(ms)
     if (this.#rebalances.length > CAPACITY_SAMPLES) this.#rebalances.shift()
   }
+}
+
+/** The median of at least MIN_SAMPLES readings; undefined with fewer. */
+function median (xs: readonly number[]): number | undefined {
+  if (xs.length < MIN_SAMPLES) return undefined
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
 }

@@ -51,8 +51,12 @@ export interface AutoscalerConfig {
 export interface KnowledgeView {
   /** Oldest first, the current period's input last. */
   readonly inputs: readonly ControlInput[]
-  /** Records/s one replica consumes when saturated, learned from observed throughput; undefined until seen. */
+  /**
+   * Records/s one replica consumes when saturated, learned from observed throughput (saturated periods, or before
+   * one is seen the replicas' useful time); undefined until seen.
+   */
   readonly capacityPerReplica: number | undefined
+  readonly capacitySource: 'saturated' | 'useful-time' | undefined
   /** Typical pause of consumption after a scale step (the rebalance), ms; undefined until seen. */
   readonly rebalanceMs: number | undefined
   /** The replicas last decided. */

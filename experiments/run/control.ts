@@ -8,8 +8,10 @@ import type { AutoscalerConfig, ControlInput, Decision } from '../../control/aut
 import { formatCount } from '../../control/autoscaler/format.ts'
 import { ConsumerLagMonitor } from '../../control/lag-monitor.ts'
 import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'
+import type { MetricWindowJSON } from '../../lib/metrics/window.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import { readScaleRequest } from '../../platform/scalable.ts'
+import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
 import type { SinkGroup } from './sink-group.ts'
 import { metric } from './seconds.ts'
 
@@ -75,6 +77,14 @@ export class SinkControl {
     while (this.#busy) await new Promise(resolve => setTimeout(resolve, 20))
     await this.autoscaler.settled()
     await this.lag.stop()
+  }
+
+  /** A replica's metric windows: their useful time teaches Knowledge the per-replica capacity (knowledge.ts). */
+  noteWindows (windows: readonly MetricWindowJSON[]): void {
+    for (const w of windows) {
+      const ms = w.counters[sinkMetrics.busyMs]
+      if (ms !== undefined) this.autoscaler.knowledge.noteWork(w.counters[sinkMetrics.busyRecords] ?? 0, ms)
+    }
   }
 
   /** A rebalance paused a replica's consumption for this long (from its 'sink.rebalance' event). */

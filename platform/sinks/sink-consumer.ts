@@ -34,6 +34,13 @@ export const sinkMetrics = {
   rebalances: 'sink.rebalances',
   /** Partitions this replica owns (summed over replicas: the topic's partition count once the group is stable). */
   partitions: 'sink.partitions',
+  /**
+   * Useful time (DS2's term): ms from a batch's first record until it is flushed and handed over, fetch waits
+   * excluded; and the records of those batches. Their ratio is the replica's true processing rate, known before
+   * the replica is ever saturated (the autoscaler's Knowledge learns its capacity from it).
+   */
+  busyMs: 'sink.busy_ms',
+  busyRecords: 'sink.busy_records',
 } as const
 
 /** The processing cost per record: CPU spun, or time waited (a database that answers slowly). */
@@ -79,6 +86,9 @@ export class SinkConsumer {
   readonly #batches = new Map<string, { arrivals: ArrivalCollector, records: number }>()
   #consumer: PatternConsumer | undefined
   #records = 0
+  /** When the batch being handled began (batches run one at a time: partitionsConsumedConcurrently is 1). */
+  #busySince: number | undefined
+  #busyRecords = 0
   #untraced = 0
   #undecodable = 0
 
@@ -141,6 +151,8 @@ export class SinkConsumer {
   #handle (record: IncomingRecord): Promise<void> | void {
     const receivedAtMs = this.#now()
     const metrics = this.#deps.metrics
+    this.#busySince ??= performance.now()
+    this.#busyRecords++
     this.#records++
     metrics.counter(sinkMetrics.records)
     const batch = this.#batch(record.topic, record.partition)
@@ -204,12 +216,21 @@ export class SinkConsumer {
     const records = batch.records
     batch.records = 0
     const cost = this.options.cost
-    if (cost !== undefined && cost.ms > 0 && records > 0) await payCost(cost, records)
-    const rejectedBefore = this.#deps.store.rejected
-    await this.#deps.store.flush()
-    const rejected = this.#deps.store.rejected - rejectedBefore
-    if (rejected > 0) this.#deps.metrics.counter(sinkMetrics.rejected, rejected)
-    if (batch.arrivals.count > 0) await this.#deps.onArrivals?.(batch.arrivals.take())
+    try {
+      if (cost !== undefined && cost.ms > 0 && records > 0) await payCost(cost, records)
+      const rejectedBefore = this.#deps.store.rejected
+      await this.#deps.store.flush()
+      const rejected = this.#deps.store.rejected - rejectedBefore
+      if (rejected > 0) this.#deps.metrics.counter(sinkMetrics.rejected, rejected)
+      if (batch.arrivals.count > 0) await this.#deps.onArrivals?.(batch.arrivals.take())
+    } finally {
+      if (this.#busySince !== undefined) {
+        this.#deps.metrics.counter(sinkMetrics.busyMs, performance.now() - this.#busySince)
+        this.#deps.metrics.counter(sinkMetrics.busyRecords, this.#busyRecords)
+        this.#busySince = undefined
+        this.#busyRecords = 0
+      }
+    }
   }
 
   #group (e: GroupEvent): void {

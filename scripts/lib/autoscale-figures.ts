@@ -7,7 +7,7 @@ export interface AutoscaleFigures {
   readonly policy: string
   readonly peakLag: number
   readonly peakLagSeconds: number
-  /** Seconds from the burst's start to the first scale-up decision; undefined: none. */
+  /** Seconds from the burst's start (its phase event) to the first scale-up decision; undefined: none. */
   readonly firstScaleUpS: number | undefined
   /** Seconds from the burst's end until the lag stays below `lagThreshold`; undefined: it never did. */
   readonly drainS: number | undefined
@@ -37,7 +37,8 @@ export interface FigureOptions {
 
 export function autoscaleFigures (run: LoadedRun, o: FigureOptions): AutoscaleFigures {
   const rows = run.rows.filter(r => r.phase !== 'setup')
-  const burstStart = rows.find(r => r.phase.startsWith('burst'))?.t_s
+  // the burst begins at its phase event (ms); the rows say only which whole second it fell into
+  const burstStart = run.events.find(e => e.kind === 'phase' && e.detail.startsWith('burst'))?.t_s ?? rows.find(r => r.phase.startsWith('burst'))?.t_s
   const burstEnd = burstStart === undefined ? undefined : rows.find(r => r.t_s > burstStart && !r.phase.startsWith('burst'))?.t_s
   const decisions = run.events.filter(e => e.kind === 'autoscale').map(e => ({ t: e.t_s, m: /^(scale-up|scale-down|replace|hold) (\d+) -> (\d+)/.exec(e.detail) }))
     .filter((d): d is { t: number, m: RegExpExecArray } => d.m !== null)

@@ -4,12 +4,14 @@
 //   needed = ceil( (forecast arrival + backlog / drainTarget) / (capacity per replica x utilization) )
 //   forecast arrival = arrival now + max(0, trend) x horizon
 //
-// The arrival is the mean of the last `smoothing` periods; its trend the least-squares slope over `trendWindow`.
+// The arrival is the mean of the last `smoothing` periods, or this period's when higher (up fast, down slow); its
+// trend the least-squares slope over `trendWindow`.
 // It scales ahead of a ramp (the trend) and sizes a burst in one step (the backlog term), where lag thresholds need
 // several. Scale-in never follows a forecast (AWS predictive scaling does not scale in on a forecast either): only
 // the arrival observed now, once the backlog is below one period's work, and only to the highest of the
 // `stabilization` window's recommendations. Until a capacity is learned it uses `capacityPerReplica` when given,
-// else it holds and says so (the first saturated period, at the latest a burst's first, teaches it).
+// else it holds and says so (the replicas' useful time teaches it within seconds of their first records; see
+// knowledge.ts).
 // Defaults: utilization 0.9 (Flink's autoscaler targets 0.7 for CPU-bound operators; a sink's capacity here is
 // measured, not estimated, so less headroom is needed), a stabilization of 10 s (short: scale-in already requires
 // the backlog gone and the observed arrival to fit; a lag-driven policy needs its long window against noise).
@@ -29,13 +31,15 @@ export const predictivePolicy: Policy = {
     if (capacity === undefined || capacity <= 0) return { desired: knowledge.desired, reason: 'per-replica capacity not learned yet (no saturated period seen): holding' }
     const recent = [...knowledge.inputs, input]
     const smoothed = recent.slice(-p.smoothing)
-    const arrival = smoothed.reduce((s, i) => s + i.arrivalRate, 0) / smoothed.length
+    // up fast, down slow: a rise counts from the period it is seen (the mean of the last periods would size a
+    // burst's first step from a third of it, and every further step costs a rebalance); a fall waits for the mean
+    const arrival = Math.max(input.arrivalRate, smoothed.reduce((s, i) => s + i.arrivalRate, 0) / smoothed.length)
     const trend = slope(recent.filter(i => input.atMs - i.atMs <= p.trendWindow))
     const forecast = arrival + Math.max(0, trend) * p.horizon / 1000
     const perReplica = capacity * p.utilization
     const needed = Math.max(1, Math.ceil((forecast + input.lag / (p.drainTarget / 1000)) / perReplica))
     const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
-      `${formatCount(capacity)}/s per replica at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
+      `${formatCount(capacity)}/s per replica${knowledge.capacitySource === 'useful-time' ? ' (useful time)' : ''} at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
     if (needed >= knowledge.desired) return { desired: needed, reason: words }
     // scale in only on what is observed now, with the backlog gone
     // the smaller count must also drain, within drainTarget, what arrives while its own rebalance pauses consumption

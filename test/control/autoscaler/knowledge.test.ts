@@ -44,13 +44,24 @@ test('capacity: nothing is learned until the rebalance after a completed scale s
   const k = new Knowledge(2)
   k.noteRebalance(rebalanceMs)
   const scaledAt = 10_000
-  period(k, input({ atMs: scaledAt - 1000, replicas: 2 }))
+  period(k, input({ atMs: scaledAt - 1000, replicas: 2, lag: BACKLOG }))
   k.scaled(scaledAt)
   const settle = rebalanceMs + 1000
   for (let s = 0; s < 5; s++) k.learn(input({ atMs: scaledAt + settle - 1, replicas: 2, lag: BACKLOG, consumedRate: perReplica * 2 }))
   assert.equal(k.capacityPerReplica, undefined, 'inside the rebalance')
   for (let s = 0; s < 5; s++) k.learn(input({ atMs: scaledAt + settle, replicas: 2, lag: BACKLOG, consumedRate: perReplica * 2 }))
   assert.equal(k.capacityPerReplica, perReplica)
+})
+
+test('capacity: a period whose starting backlog did not cover what it consumed is no saturation', () => {
+  // one replica after a scale-in: 100/s arrive, a backlog of 84 left by the rebalance, consumed at the arrival rate
+  const k = new Knowledge(1)
+  let t = 0
+  for (let s = 0; s < 5; s++) period(k, input({ atMs: t++ * 1000, replicas: 1, partitionsWithLag: 8, lag: 84, arrivalRate: 100, consumedRate: 98 }))
+  assert.equal(k.capacityPerReplica, undefined)
+  // a real queue: the backlog at each period's start is more than the period consumes
+  for (let s = 0; s < 3; s++) period(k, input({ atMs: t++ * 1000, replicas: 1, partitionsWithLag: 8, lag: 5000 - s * 100, arrivalRate: 100, consumedRate: 200 }))
+  assert.equal(k.capacityPerReplica, 200)
 })
 
 test('capacity follows a change: old samples age out', () => {
@@ -126,4 +137,27 @@ test('capacity: nothing is learned from a period the group spent rebalancing', (
   k.learn({ ...base, atMs: 12_000, consumedRate: 400, groupStable: true })
   k.learn({ ...base, atMs: 13_000, consumedRate: 400, groupStable: true })
   assert.equal(k.capacityPerReplica, 200)
+})
+
+test('capacity before any saturated period: the replicas\' useful time (records / busy seconds), replaced by saturated readings', () => {
+  const k = new Knowledge(1)
+  assert.equal(k.capacityPerReplica, undefined)
+  assert.equal(k.capacitySource, undefined)
+  // a baseline: 100 records a second at 5 ms each, told per metric window; nothing saturated
+  for (let s = 0; s < 3; s++) { k.noteWork(100, 500); period(k, input({ atMs: s * 1000, replicas: 1, lag: 0, consumedRate: 100 })) }
+  assert.equal(k.capacityPerReplica, undefined, 'one sample (1 s of busy time) is not yet two')
+  k.noteWork(100, 500)
+  assert.equal(k.capacityPerReplica, 200)
+  assert.equal(k.capacitySource, 'useful-time')
+  // too few records in a long busy time never make a sample on their own; negative or NaN input is ignored
+  const fresh = new Knowledge(1)
+  for (let s = 0; s < 39; s++) { fresh.noteWork(1, 2000); fresh.noteWork(Number.NaN, 100); fresh.noteWork(5, -1) }
+  assert.equal(fresh.capacitySource, undefined, 'one sample of 20 records, the second one record short')
+  fresh.noteWork(1, 2000)
+  assert.equal(fresh.capacitySource, 'useful-time', '1 record per 2 s adds up to samples of 20 records')
+  assert.ok(Math.abs(fresh.capacityPerReplica! - 20 / 40) < 1e-9, `${fresh.capacityPerReplica}`)
+  // saturated periods win once there are two: they include the fetches useful time leaves out
+  for (let s = 10; s < 13; s++) period(k, input({ atMs: s * 1000, replicas: 2, lag: BACKLOG, consumedRate: 2 * 180 }))
+  assert.equal(k.capacityPerReplica, 180)
+  assert.equal(k.capacitySource, 'saturated')
 })

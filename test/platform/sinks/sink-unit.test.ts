@@ -172,6 +172,9 @@ test('the sink unit accounts and measures every notification from devices to the
   const lag = windows.flatMap(w => w.gauges['sink.fetch_lag'] ?? [])
   assert.ok(lag.length > 0 && lag.every(g => g.mode === 'sum' && g.value >= 0))
   assert.equal(lag.at(-1)!.value, 0, 'caught up at the end')
+  // useful time: every handled record is in a batch whose busy time was counted (the autoscaler's true rate)
+  assert.equal(counter('sink.busy_records'), sent + injected)
+  assert.ok(counter('sink.busy_ms') > 0 && counter('sink.busy_ms') < 60_000, `${counter('sink.busy_ms')} ms busy`)
 
   // The file: one valid line per decodable record.
   const lines = (await readFile(outFile, 'utf8')).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as SinkLine)
