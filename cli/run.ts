@@ -1,5 +1,5 @@
 // `fleetlab run <experiment>`: loads and validates the experiment file (every problem at once, exit 2, nothing
-// started), runs it (progress once a second on stderr), writes results/runs/<run-id>/ and prints the end-of-run
+// started), runs it (progress once a second on stderr; --out adds outputs, cli/outputs.ts), writes results/runs/<run-id>/ and prints the end-of-run
 // summary on stdout. Exit codes: 0 done and every threshold held, 99 a threshold was crossed, 6 the run failed
 // (incomplete), 130 Ctrl-C (partial results written, platform stopped unless --keep-platform).
 import { resolve } from 'node:path'
@@ -12,6 +12,7 @@ import { loadExperiment } from '../experiments/loader.ts'
 import { runExperiment } from '../experiments/runner.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes, reportError } from './exit-codes.ts'
+import { outputKinds, outputsHelp, parseOutputs } from './outputs.ts'
 import { version } from './version.ts'
 
 interface RunFlags {
@@ -20,6 +21,7 @@ interface RunFlags {
   seed?: string
   resultsDir?: string
   json?: boolean
+  out?: string[]
 }
 
 export function runCommand (ctx: CliContext, setExit: (code: number) => void): Command {
@@ -31,11 +33,15 @@ export function runCommand (ctx: CliContext, setExit: (code: number) => void): C
     .option('--seed <n>', 'seed of every random choice (overrides the file); the seed used is printed and kept in run.json')
     .option('--results-dir <dir>', 'where run folders go', 'results/runs')
     .option('--json', 'print the summary row as JSON on stdout instead of the text summary')
+    .option('--out <name[=arg]>', 'add an output of the run\'s per-second stream (repeatable; see Outputs below)', (v: string, all: string[] | undefined) => [...all ?? [], v])
     .addHelpText('after', `
 The run goes through the experiment's lifecycle: configure -> platform up (or connect to an external one) ->
 fleet setup (virtual gateways and the sink consumer) -> monitors start -> workload -> drain -> reconcile -> cleanup.
 Devices send on a schedule (open model): latency is measured from the intended send time, end to end from the
 device to the cloud sink, and every notification is accounted for: sent = delivered + lost, duplicates counted.
+
+Outputs (--out, repeatable; the run folder's files are always written):
+${outputsHelp()}
 
 Results go to <results-dir>/<run-id>/: run.json, timeseries.csv (one row per second), events.csv, summary.csv,
 histograms.json and sink.ndjson; docs/results.md explains every column. Compare runs with fleetlab compare,
@@ -55,8 +61,13 @@ Examples:
         seed = parseCount(flags.seed, 0, 0xffffffff)
         if (seed === undefined) throw new InvalidConfigError([`--seed: expected a whole number 0-4294967295, got ${JSON.stringify(flags.seed)}`])
       }
+      const choices = parseOutputs(flags.out ?? [])
       const loaded = await loadExperiment(resolve(file))
       const abort = new AbortController()
+      const progress = (line: string): void => { ctx.stderr(line) }
+      const outputCtx = { progress, abort: (reason: string) => { abort.abort(reason) } }
+      const outputs = (choices.some(c => c.name === 'progress') ? choices : [{ name: 'progress', arg: undefined }, ...choices])
+        .map(c => outputKinds[c.name]!.create(c.arg, outputCtx))
       let signals = 0
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++
@@ -77,7 +88,8 @@ Examples:
           keepPlatform: flags.keepPlatform === true,
           ...(seed !== undefined ? { seed } : {}),
           runsDir: resolve(flags.resultsDir ?? 'results/runs'),
-          progress: line => ctx.stderr(line),
+          progress,
+          outputs,
           signal: abort.signal,
           version: version(),
         })

@@ -15,6 +15,10 @@ import type { RuntimeKind } from '../platform/runtime/types.ts'
 import { newRunId, RunWriter } from '../results/run-folder.ts'
 import type { RunMeta, SummaryRow } from '../results/run-folder.ts'
 import { formatRunSummary } from '../results/summary-print.ts'
+import type { Output } from '../results/outputs/contract.ts'
+import { OutputSet } from '../results/outputs/fanout.ts'
+import { filesOutput } from '../results/outputs/files.ts'
+import { progressOutput } from '../results/outputs/progress.ts'
 import type { Experiment } from './experiment.ts'
 import { evaluateThresholds } from './thresholds.ts'
 import { edgeLossReasons, reconcile } from './run/reconcile.ts'
@@ -37,6 +41,11 @@ export interface RunOptions {
   readonly signal: AbortSignal
   /** fleetlab version, for run.json. */
   readonly version: string
+  /**
+   * Outputs besides the run folder's files (results/outputs/): the progress line, the dashboard, Prometheus, ...
+   * Each gets the run's start, every second and event, and its end. Default: the progress line into `progress`.
+   */
+  readonly outputs?: readonly Output[]
 }
 
 export interface RunOutcome {
@@ -94,8 +103,13 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   meta.platform.name = platformNameFor(config, runId)
   const writer = await RunWriter.create(runDir, meta, services)
   const workload = experiment.createWorkload()
+  const outputs = new OutputSet([filesOutput(writer), ...options.outputs ?? [progressOutput(options.progress)]], {
+    critical: ['files'],
+    onError: (name, err) => { options.progress(`output ${name} failed and was stopped (the run goes on): ${err.message}`) },
+  })
+  await outputs.start({ meta: structuredClone(meta), runDir, startMs, services, plannedWorkloadMs: workload.durationMs })
   const session = new Session({
-    runId, runDir, config, seed, home, runtime, writer, signal: options.signal, keepPlatform: options.keepPlatform === true,
+    runId, runDir, config, seed, home, runtime, outputs, signal: options.signal, keepPlatform: options.keepPlatform === true,
     peakDevices: peakDevices(workload, config), progress: options.progress, startMs,
   }, services)
   session.prepare(workload)
@@ -129,7 +143,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
     try { await experiment.drain(session) } catch (e) { session.event('error', 'runner', `drain failed: ${(e as Error).message}`) }
     try { await experiment.reconcile(session) } catch (e) { session.event('error', 'runner', `reconcile failed: ${(e as Error).message}`) }
     if (session.outcome.failures.length > 0 && failure === undefined) failure = session.outcome.failures.join('; ')
-    summary = await finishResults(session, meta, writer, startMs, failure)
+    summary = await finishResults(session, meta, outputs, startMs, failure)
   } finally {
     try {
       await experiment.cleanup(session)
@@ -141,7 +155,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   return { meta, summary, runDir, summaryText: formatRunSummary(meta, summary, { runDir }), ...(error !== undefined ? { error } : {}) }
 }
 
-async function finishResults (session: Session, meta: RunMeta, writer: RunWriter, startMs: number, failure: string | undefined): Promise<SummaryRow> {
+async function finishResults (session: Session, meta: RunMeta, outputs: OutputSet, startMs: number, failure: string | undefined): Promise<SummaryRow> {
   await session.stopRecording()
   const o = session.outcome
   const edgeReasons = edgeLossReasons(o.lwm2m, o.udpDrops)
@@ -155,15 +169,12 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   const endMs = Date.now()
   const input = {
     runId: meta.runId, experiment: meta.experiment.name, kind: meta.experiment.kind, complete: failure === undefined,
-    durationS: (endMs - startMs) / 1000, rows: o.rows, assembler: session.assembler, reconciliation,
+    durationS: (endMs - startMs) / 1000, totals: o.totals, assembler: session.assembler, reconciliation,
   }
   const metrics = runMetrics(input)
   const thresholds = evaluateThresholds(session.config.thresholds, metrics)
   const passed = thresholds.filter(t => t.passed).length
   const summary = summaryRow(input, metrics, { passed, failed: thresholds.length - passed })
-  const runner = o.rows.map(s => s.row.services.runner).filter(v => v !== undefined)
-  const cpu = runner.map(v => v.cpuPct).filter((v): v is number => v !== null)
-  const mem = runner.map(v => v.memMb).filter((v): v is number => v !== null)
   meta.endedAt = new Date(endMs).toISOString()
   if (meta.machine.loadAverage !== undefined) meta.machine.loadAverage.end = loadavg().map(v => roundTo(v, 2))
   meta.complete = failure === undefined
@@ -172,9 +183,11 @@ async function finishResults (session: Session, meta: RunMeta, writer: RunWriter
   if (o.workloadResult !== undefined) meta.result = o.workloadResult
   if (o.sinks.length > 0) meta.sinks = o.sinks.map(f => ({ ...f }))
   if (o.lwm2m !== undefined) meta.lwm2mServer = o.lwm2m
-  if (cpu.length > 0) meta.overhead = { runnerCpuPct: roundTo(cpu.reduce((a, b) => a + b, 0) / cpu.length, 2), runnerMemMb: Math.max(...mem) }
+  if (o.autoscaler !== undefined) meta.autoscaler = { ...o.autoscaler }
+  const cpu = o.totals.runnerCpuMean
+  if (cpu !== undefined) meta.overhead = { runnerCpuPct: roundTo(cpu, 2), runnerMemMb: o.totals.runnerMemMax ?? 0 }
   session.event('run', 'runner', failure === undefined ? 'complete' : `incomplete: ${failure.split('\n')[0]}`)
-  await writer.finish(meta, summary, session.assembler.histogramsJSON())
+  await outputs.stop({ meta, summary, histograms: session.assembler.histogramsJSON() })
   return summary
 }
 

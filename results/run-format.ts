@@ -60,6 +60,8 @@ export interface RunMeta {
   overhead?: { runnerCpuPct: number, runnerMemMb: number }
   /** The embedded LWM2M server's counters over the run (increments, by dotted name: lwm2m.notify.received, ...). */
   lwm2mServer?: Record<string, number>
+  /** What the sink's control loop did: actions, changes of direction, replica-seconds, the capacity it learned and from what. */
+  autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, capacitySource: string | undefined, rebalanceMs: number | undefined }
   /** The further sinks of the experiment (`sinks`): what each read, refused and wrote. */
   sinks?: Array<{ name: string, kind: string, input: string, replicas: number, records: number, rejected: number, undecodable: number, delivered: number, duplicates: number }>
 }

@@ -1,13 +1,7 @@
-// What the runner makes of each second's row besides writing it: the progress line people watch, and the
-// ObservedSecond an adaptive workload (the capacity search) decides on.
+// What the runner makes of each second's row besides handing it to the outputs: the ObservedSecond an adaptive
+// workload (the capacity search) decides on.
 import type { TimeseriesRow } from '../../results/run-folder.ts'
 import type { ObservedSecond } from '../contracts.ts'
-
-export function progressLine (r: TimeseriesRow): string {
-  return `[${String(r.t_s).padStart(4)}s] ${r.phase.padEnd(9)} devices ${r.devices_active ?? '-'}/${r.devices_target ?? '-'}` +
-    `  sent ${r.sent}/s (target ${r.rate_target ?? '-'})  delivered ${r.delivered}/s  e2e p99 ${r.e2e_p99_ms ?? '-'} ms` +
-    `  lag ${r.consumer_lag ?? '-'}  errors ${r.errors}`
-}
 
 /** The row of epoch second `second` as the workload sees it, or undefined outside the workload. */
 export function observedSecond (r: TimeseriesRow, second: number, workloadStartMs: number): ObservedSecond | undefined {

@@ -25,14 +25,16 @@ import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
 import { SinkGroup } from './sink-group.ts'
 import { saveScalable } from '../../platform/scalable.ts'
 import { SinkControl } from './control.ts'
-import type { RunWriter } from '../../results/run-folder.ts'
+import type { ThresholdResult } from '../../results/run-folder.ts'
+import type { OutputSet } from '../../results/outputs/fanout.ts'
 import type { ExperimentConfig, GatewayReport, NamedSinkChoice, RunSession, SinkChoice, SinkConfig, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { furtherMetric, neededDatastores, renameWindow, sinkFile, storeOptions } from './sinks.ts'
 import { metric, SecondAssembler } from './seconds.ts'
-import type { AssembledSecond } from './seconds.ts'
 import { Units } from './units.ts'
 import { startOrConnect } from './platform-step.ts'
-import { observedSecond, progressLine } from './recording.ts'
+import { observedSecond } from './recording.ts'
+import { RunTotals, runMetrics } from './summary.ts'
+import { evaluateThresholds } from '../thresholds.ts'
 import { keepServiceLogs } from './logs.ts'
 
 const TICK_MS = 100
@@ -47,7 +49,8 @@ export interface SessionOptions {
   readonly seed: number
   readonly home: string
   readonly runtime: Runtime
-  readonly writer: RunWriter
+  /** Where the seconds and events go: the run folder's files, the progress line or dashboard, ... */
+  readonly outputs: OutputSet
   readonly signal: AbortSignal
   readonly keepPlatform: boolean
   /** Devices at the workload's peak (sizes the gateways). */
@@ -69,10 +72,10 @@ export interface SessionOutcome {
   lwm2m?: Record<string, number> | undefined
   /** The further sinks (`sinks`), each with its own accounting of the traced notifications it wrote. */
   sinks: FurtherSinkOutcome[]
-  /** What the control loop did (run.json result.autoscaler). */
-  autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, rebalanceMs: number | undefined }
-  /** Rows of the seconds written (for the summary). */
-  rows: AssembledSecond[]
+  /** What the control loop did (run.json autoscaler). */
+  autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, capacitySource: string | undefined, rebalanceMs: number | undefined }
+  /** The rows' totals (for the summary); the rows themselves went to the outputs. */
+  totals: RunTotals
   failures: string[]
 }
 
@@ -111,7 +114,7 @@ export class Session implements RunSession {
   readonly signal: AbortSignal
   readonly assembler: SecondAssembler
   readonly recorder = new MetricsRecorder()
-  readonly outcome: SessionOutcome = { gateways: [], sink: undefined, sinks: [], edgeRecords: 0, cloudRecords: 0, workloadResult: undefined, rows: [], failures: [] }
+  readonly outcome: SessionOutcome = { gateways: [], sink: undefined, sinks: [], edgeRecords: 0, cloudRecords: 0, workloadResult: undefined, totals: new RunTotals(), failures: [] }
   readonly #o: SessionOptions
   platformName: string
   #platformStarted = false
@@ -163,7 +166,7 @@ export class Session implements RunSession {
   }
 
   event (kind: string, source: string, detail: string, atMs = Date.now()): void {
-    this.#o.writer.event({ t_s: (atMs - this.#o.startMs) / 1000, kind, source, detail })
+    this.#o.outputs.event({ t_s: (atMs - this.#o.startMs) / 1000, kind, source, detail })
   }
 
   #checkpoint (): void {
@@ -201,6 +204,7 @@ export class Session implements RunSession {
       windows: (unit, windows) => {
         const further = this.#furtherOf(unit)
         for (const w of windows) this.assembler.add(further === undefined ? w : renameWindow(w, further.choice.name))
+        if (further === undefined) this.#control?.noteWindows(windows)
       },
       event: (unit, atMs, kind, detail) => {
         this.event(kind, unit, detail, atMs)
@@ -440,9 +444,9 @@ export class Session implements RunSession {
     await control.stop()
     const a = control.autoscaler
     const st = a.stats()
-    this.outcome.autoscaler = { policy: a.policy.name, actions: st.actions, changesOfDirection: st.changesOfDirection, replicaSeconds: Math.round(st.replicaSeconds), capacityPerReplica: a.knowledge.capacityPerReplica, rebalanceMs: a.knowledge.rebalanceMs }
+    this.outcome.autoscaler = { policy: a.policy.name, actions: st.actions, changesOfDirection: st.changesOfDirection, replicaSeconds: Math.round(st.replicaSeconds), capacityPerReplica: a.knowledge.capacityPerReplica, capacitySource: a.knowledge.capacitySource, rebalanceMs: a.knowledge.rebalanceMs }
     this.event('autoscale', a.policy.name, `stopped: ${st.actions} scale steps, ${st.changesOfDirection} changes of direction, ${Math.round(st.replicaSeconds)} replica-seconds` +
-      (a.knowledge.capacityPerReplica !== undefined ? `, learned ${Math.round(a.knowledge.capacityPerReplica)}/s per replica` : '') +
+      (a.knowledge.capacityPerReplica !== undefined ? `, learned ${Math.round(a.knowledge.capacityPerReplica)}/s per replica (${a.knowledge.capacitySource === 'saturated' ? 'from saturated periods' : 'from useful time'})` : '') +
       (a.knowledge.rebalanceMs !== undefined ? `, rebalance pause ${a.knowledge.rebalanceMs} ms (median)` : ''))
   }
 
@@ -544,13 +548,20 @@ export class Session implements RunSession {
     this.#flushRows(false)
   }
 
+  /** The thresholds on the run so far (those that need the reconciliation wait for the end: value null). */
+  #liveThresholds (): ThresholdResult[] {
+    if (this.config.thresholds.length === 0) return []
+    return evaluateThresholds(this.config.thresholds, runMetrics({
+      runId: this.runId, experiment: this.config.name, kind: this.config.kind, complete: false, durationS: (Date.now() - this.#o.startMs) / 1000,
+      totals: this.outcome.totals, assembler: this.assembler, reconciliation: undefined,
+    }))
+  }
+
   #flushRows (all: boolean): void {
     if (all) for (const w of this.recorder.drain(Infinity)) this.assembler.add(w)
     for (const s of this.assembler.take(secondOf(Date.now()), all)) {
-      this.#o.writer.second(s.row)
-      this.outcome.rows.push(s)
-      // setup seconds are the platform starting: its own progress lines tell more
-      if (s.row.phase !== 'setup') this.#o.progress(progressLine(s.row))
+      this.outcome.totals.add(s.row)
+      this.#o.outputs.add({ ...s, thresholds: this.#liveThresholds(), totals: this.assembler.counterTotals() })
       const observed = observedSecond(s.row, s.second, this.#workloadStartMs)
       if (observed !== undefined) this.#workload?.observe?.(observed)
     }

@@ -91,4 +91,8 @@ async function scenario (t: TestContext, kind: RuntimeKind): Promise<void> {
   assert.equal(run.summary?.delivered, run.summary?.sent)
   assert.ok(run.rows.some(r => (r.consumer_lag_s ?? 0) > 0), 'time lag recorded')
   assert.ok((run.histograms['sink.rebalance.pause']?.count ?? 0) > 0, 'rebalance pauses kept in histograms.json')
+  // the replicas' useful time or a saturated period taught the loop a capacity, and run.json keeps it
+  const learned = run.meta.autoscaler
+  assert.equal(learned?.policy, 'threshold')
+  assert.ok((learned?.capacityPerReplica ?? 0) > 0 && ['useful-time', 'saturated'].includes(learned?.capacitySource ?? ''), JSON.stringify(learned))
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { observedSecond, progressLine } from '../../../experiments/run/recording.ts'
+import { observedSecond } from '../../../experiments/run/recording.ts'
+import { progressLine } from '../../../results/outputs/progress.ts'
 import type { TimeseriesRow } from '../../../results/run-folder.ts'
 
 const row = (over: Partial<TimeseriesRow>): TimeseriesRow => ({
