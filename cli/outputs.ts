@@ -4,6 +4,7 @@
 import { InvalidConfigError } from '../lib/errors.ts'
 import type { Output } from '../results/outputs/contract.ts'
 import { progressOutput } from '../results/outputs/progress.ts'
+import { parseWebAddress, WebOutput } from '../dashboards/web/output.ts'
 
 export interface OutputContext {
   /** Lines for the person watching (stderr, or the dashboard's log). */
@@ -24,6 +25,11 @@ export const outputKinds: Record<string, OutputKind> = {
     arg: undefined,
     description: 'one line a second on stderr (the default when the dashboard is not shown)',
     create: (_arg, ctx) => progressOutput(ctx.progress),
+  },
+  web: {
+    arg: '[host]:port',
+    description: 'a live web view at http://127.0.0.1:<port>/ (default :5665), saved as web-dashboard.html in the run folder',
+    create: (arg, ctx) => new WebOutput(parseWebAddress(arg), ctx.progress),
   },
 }
 

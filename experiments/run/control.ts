@@ -135,9 +135,11 @@ export class SinkControl {
       `arrival ${formatCount(i.arrivalRate)}/s, consumed ${formatCount(i.consumedRate)}/s, ${i.replicas} running`
     const symptoms = d.symptoms.length > 0 ? ` [${d.symptoms.map(s => s.detail).join('; ')}]` : ''
     if (d.action === 'hold') {
+      // the same hold in other numbers is not logged again (a trend that comes and goes by noise neither)
+      const key = d.reason.replace(/ rising [-\d,.]+\/s²/g, '').replace(/[\d,.]+/g, '#')
       const last = this.#lastHold
-      if (last !== undefined && last.reason === d.reason.replace(/[\d,.]+/g, '#') && d.atMs - last.atMs < HOLD_LOG_MS) return
-      this.#lastHold = { reason: d.reason.replace(/[\d,.]+/g, '#'), atMs: d.atMs }
+      if (last !== undefined && last.reason === key && d.atMs - last.atMs < HOLD_LOG_MS) return
+      this.#lastHold = { reason: key, atMs: d.atMs }
     } else {
       this.#lastHold = undefined
       this.#o.progress(`autoscaler (${d.policy}): ${d.action} to ${d.desired}: ${d.reason}`)
