@@ -5,6 +5,7 @@ import { InvalidConfigError } from '../lib/errors.ts'
 import type { Output } from '../results/outputs/contract.ts'
 import { progressOutput } from '../results/outputs/progress.ts'
 import { parseWebAddress, WebOutput } from '../dashboards/web/output.ts'
+import { createPrometheusOutput } from './prometheus-output.ts'
 
 export interface OutputContext {
   /** Lines for the person watching (stderr, or the dashboard's log). */
@@ -30,6 +31,11 @@ export const outputKinds: Record<string, OutputKind> = {
     arg: '[host]:port',
     description: 'a live web view at http://127.0.0.1:<port>/ (default :5665), saved as web-dashboard.html in the run folder',
     create: (arg, ctx) => new WebOutput(parseWebAddress(arg), ctx.progress),
+  },
+  prometheus: {
+    arg: '[host]:port',
+    description: 'GET /metrics for Prometheus at [host]:port (host default 127.0.0.1; dashboards/prometheus.yml scrapes :9464)',
+    create: arg => createPrometheusOutput(arg),
   },
 }
 

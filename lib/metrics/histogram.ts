@@ -11,7 +11,7 @@
 // Out-of-range values are clamped into [0, highestMs] and counted in `clamped` (a negative latency means
 // clock skew, one above an hour a broken run; neither should crash the recorder in its hot path).
 
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js'
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, JsHistogram } from 'hdr-histogram-js'
 import type { Histogram as HdrHistogram } from 'hdr-histogram-js'
 
 const US_PER_MS = 1000
@@ -118,6 +118,38 @@ export class LatencyHistogram {
     const us = this.#hdr.getValueAtPercentile(p)
     return Math.min(this.#maxUs, Math.max(this.#minUs, us)) / US_PER_MS
   }
+
+  /**
+   * Cumulative counts at the upper bounds `boundsMs` (ascending): out[i] is the number of values at or below
+   * boundsMs[i], as a Prometheus histogram's `le` buckets count. A value is placed by the lowest value of its HDR
+   * bucket, so a bound is exact to the histogram's precision (values within 10^-digits of a bound, relatively, may
+   * fall on either side). Cost: one pass over the buckets up to the largest value recorded, none per value.
+   */
+  countsAtOrBelow (boundsMs: readonly number[]): number[] {
+    for (let i = 1; i < boundsMs.length; i++) {
+      if (!(boundsMs[i]! > boundsMs[i - 1]!)) throw new RangeError(`bounds must ascend, got ${boundsMs[i - 1]} then ${boundsMs[i]}`)
+    }
+    const out = new Array<number>(boundsMs.length).fill(0)
+    if (this.#count === 0 || boundsMs.length === 0) return out
+    const hdr = this.#hdr
+    if (!(hdr instanceof JsHistogram)) throw new TypeError('countsAtOrBelow needs the JavaScript HDR histogram (WebAssembly is off)')
+    const boundsUs = boundsMs.map(b => b * US_PER_MS)
+    const last = hdr.countsArrayIndex(this.#maxUs)
+    let k = 0
+    for (let i = 0; i <= last; i++) {
+      const c = hdr.getCountAtIndex(i)
+      if (c === 0) continue
+      const lowest = hdr.valueFromIndex(i)
+      while (k < boundsUs.length && boundsUs[k]! < lowest) k++
+      if (k === boundsUs.length) break
+      out[k]! += c
+    }
+    for (let i = 1; i < out.length; i++) out[i]! += out[i - 1]!
+    return out
+  }
+
+  /** Exact sum of the recorded (rounded, clamped) values, ms. */
+  get sum (): number { return this.#sumUs / US_PER_MS }
 
   reset (): void {
     this.#hdr.reset()

@@ -136,3 +136,17 @@ test('values out of range are clamped to the bounds and counted', () => {
   assert.throws(() => new LatencyHistogram({ significantDigits: 6 as SignificantDigits }), RangeError)
   assert.throws(() => h.percentile(101), RangeError)
 })
+
+test('countsAtOrBelow: cumulative counts at each bound, as Prometheus le buckets; sum is exact', () => {
+  const h = new LatencyHistogram()
+  const values = [0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144]
+  for (const v of values) h.record(v)
+  h.record(7, 3)
+  const bounds = [1, 5, 10, 100, 1000]
+  // bounds away from any value by more than the histogram's precision: exact
+  const expected = bounds.map(b => values.filter(v => v <= b).length + (b >= 7 ? 3 : 0))
+  assert.deepEqual(h.countsAtOrBelow(bounds), expected)
+  assert.deepEqual(new LatencyHistogram().countsAtOrBelow(bounds), [0, 0, 0, 0, 0])
+  assert.throws(() => h.countsAtOrBelow([5, 5]), /bounds must ascend/)
+  assert.ok(Math.abs(h.sum - (values.reduce((a, b) => a + b, 0) + 21)) < 1e-9, `${h.sum}`)
+})
