@@ -25,7 +25,7 @@ import { sinkMetrics } from '../../platform/sinks/sink-consumer.ts'
 import { SinkGroup } from './sink-group.ts'
 import { saveScalable } from '../../platform/scalable.ts'
 import { SinkControl } from './control.ts'
-import type { ThresholdResult } from '../../results/run-folder.ts'
+import type { RunMeta, ThresholdResult } from '../../results/run-folder.ts'
 import type { OutputSet } from '../../results/outputs/fanout.ts'
 import type { ExperimentConfig, GatewayReport, NamedSinkChoice, RunSession, SinkChoice, SinkConfig, SinkReport, Workload, WorkloadPoint } from '../contracts.ts'
 import { furtherMetric, neededDatastores, renameWindow, sinkFile, storeOptions } from './sinks.ts'
@@ -73,7 +73,7 @@ export interface SessionOutcome {
   /** The further sinks (`sinks`), each with its own accounting of the traced notifications it wrote. */
   sinks: FurtherSinkOutcome[]
   /** What the control loop did (run.json autoscaler). */
-  autoscaler?: { policy: string, actions: number, changesOfDirection: number, replicaSeconds: number, capacityPerReplica: number | undefined, capacitySource: string | undefined, rebalanceMs: number | undefined }
+  autoscaler?: RunMeta['autoscaler']
   /** The rows' totals (for the summary); the rows themselves went to the outputs. */
   totals: RunTotals
   failures: string[]
@@ -551,10 +551,7 @@ export class Session implements RunSession {
   /** The thresholds on the run so far (those that need the reconciliation wait for the end: value null). */
   #liveThresholds (): ThresholdResult[] {
     if (this.config.thresholds.length === 0) return []
-    return evaluateThresholds(this.config.thresholds, runMetrics({
-      runId: this.runId, experiment: this.config.name, kind: this.config.kind, complete: false, durationS: (Date.now() - this.#o.startMs) / 1000,
-      totals: this.outcome.totals, assembler: this.assembler, reconciliation: undefined,
-    }))
+    return evaluateThresholds(this.config.thresholds, runMetrics({ totals: this.outcome.totals, assembler: this.assembler, reconciliation: undefined }))
   }
 
   #flushRows (all: boolean): void {

@@ -51,7 +51,7 @@ export interface SummaryInput {
 }
 
 /** The metrics a threshold can name (values: ms, fractions, counts). */
-export function runMetrics (input: SummaryInput): Record<string, number | undefined> {
+export function runMetrics (input: Pick<SummaryInput, 'totals' | 'assembler' | 'reconciliation'>): Record<string, number | undefined> {
   const { assembler, reconciliation: r, totals } = input
   const e2e = assembler.histogram(metric.e2e)
   const lateness = assembler.histogram(metric.lateness)
