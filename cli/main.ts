@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander'
+import { Command } from 'commander'
 import { processContext } from './context.ts'
 import type { CliContext } from './context.ts'
-import { EXIT_OK, EXIT_USAGE, reportError } from './exit-codes.ts'
+import { EXIT_OK } from './exit-codes.ts'
+import { configureOutput, runProgram } from './program.ts'
 import { platformCommand } from './platform.ts'
 import { lwm2mCommand } from './lwm2m.ts'
 import { devicesCommand } from './devices.ts'
@@ -43,11 +44,7 @@ Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setu
   program.addCommand(gatewayCommand(ctx, setExit), { hidden: true })
   program.addCommand(sinkCommand(ctx, setExit), { hidden: true })
   // every level, so a usage error in `platform up` exits 2 like one at the top
-  const configure = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: s => ctx.stdout(s.trimEnd()), writeErr: s => ctx.stderr(s.trimEnd()) })
-    c.commands.forEach(configure)
-  }
-  program.commands.forEach(configure)
+  program.commands.forEach(c => configureOutput(c, ctx))
   return program
 }
 
@@ -55,14 +52,5 @@ Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setu
 export async function main (argv: string[], ctx: CliContext = processContext()): Promise<number> {
   let code = EXIT_OK
   const program = buildProgram(ctx, c => { code = c })
-  try {
-    await program.parseAsync(argv)
-    return code
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version end here with exitCode 0; usage errors were already printed by commander.
-      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
-    }
-    return reportError(err, ctx.stderr)
-  }
+  return await runProgram(program, argv, ctx, () => code)
 }

@@ -2,7 +2,7 @@
 // and drives it over the control channel; with --bootstrap it runs alone, for debugging, until Ctrl-C.
 import { resolve } from 'node:path'
 import { Command } from 'commander'
-import { ChannelClient } from '../lib/channel.ts'
+import { ChannelClient, unitName } from '../lib/channel.ts'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { MetricsRecorder } from '../lib/metrics/recorder.ts'
 import { createKafkaClient, parseBootstrap } from '../platform/kafka/index.ts'
@@ -60,7 +60,7 @@ async function asUnit (ctx: CliContext, terminated: Promise<void>): Promise<numb
   const channel = await ChannelClient.fromEnv('sink', ctx.env)
   return await runSinkUnit({
     channel,
-    kafka: bootstrap => createKafkaClient({ bootstrap, clientId: `fleetlab-${ctx.env.FLEETLAB_UNIT ?? 'sink'}` }),
+    kafka: bootstrap => createKafkaClient({ bootstrap, clientId: `fleetlab-${unitName(ctx.env) ?? 'sink'}` }),
     log: line => ctx.stderr(line),
     terminated,
   })

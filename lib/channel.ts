@@ -14,6 +14,14 @@ import type { MetricWindowJSON } from './metrics/window.ts'
 /** Environment variables a unit reads to find its runner. */
 export const CHANNEL_ENV = { address: 'FLEETLAB_RUNNER', token: 'FLEETLAB_RUNNER_TOKEN', unit: 'FLEETLAB_UNIT' } as const
 
+/**
+ * This unit's name from its environment. A scaled service's replicas share one spec: its unit name says where the
+ * replica number (FLEETLAB_REPLICA, set by the Runtime) goes: sink-{replica}.
+ */
+export function unitName (env: NodeJS.ProcessEnv): string | undefined {
+  return env[CHANNEL_ENV.unit]?.replaceAll('{replica}', env.FLEETLAB_REPLICA ?? '0')
+}
+
 export type UnitKind = 'gateway' | 'sink'
 
 /** Unit -> runner. */
@@ -211,8 +219,7 @@ export class ChannelClient extends EventEmitter {
   static async fromEnv (kind: UnitKind, env: NodeJS.ProcessEnv = process.env): Promise<ChannelClient> {
     const address = env[CHANNEL_ENV.address]
     const token = env[CHANNEL_ENV.token]
-    // a scaled service's replicas share one spec: its unit name says where the replica number goes (sink-{replica})
-    const unit = env[CHANNEL_ENV.unit]?.replaceAll('{replica}', env.FLEETLAB_REPLICA ?? '0')
+    const unit = unitName(env)
     if (address === undefined || token === undefined || unit === undefined) {
       throw new Error(`${CHANNEL_ENV.address}, ${CHANNEL_ENV.token} and ${CHANNEL_ENV.unit} must be set: this ${kind} is started by the runner (fleetlab run)`)
     }

@@ -3,6 +3,7 @@
 // memory. It finds the runner through the channel environment (ChannelServer.envFor).
 import { join } from 'node:path'
 import { projectRoot } from '../lib/home.ts'
+import { unitCommand } from '../lib/unit-command.ts'
 import type { ServiceSpec } from '../platform/runtime/types.ts'
 
 export interface GatewayServiceOptions {
@@ -25,8 +26,7 @@ export function gatewayServiceSpec (o: GatewayServiceOptions): ServiceSpec {
   return {
     platform: o.platform,
     service,
-    // tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project
-    command: [o.node ?? process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'cli', 'bin.js'), 'gateway'],
+    command: unitCommand(['gateway'], o.node),
     env: { ...o.env },
     cwd: home,
     writablePaths: [home],

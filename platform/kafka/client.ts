@@ -40,12 +40,14 @@ export interface ConsumeOptions {
    */
   onRecord (record: IncomingRecord): Promise<void> | void
   /**
-   * Optional: called after each fetched batch of a partition has been handed to onRecord, with the partition's
+   * Optional: called after each fetched batch of a partition has been handed to onRecord, and every second within
+   * a batch that takes longer (a slow sink works through thousands of records of a backlog), with the partition's
    * high watermark as the broker reported it with the batch and the records still behind it (consumer lag).
    * Batches come only when records do: an idle, caught-up partition reports nothing new (its lag stays 0).
-   * The batch's offsets are resolved (and so committed) only once the promise it returns has resolved: a sink
-   * flushes its store here, so nothing is committed before it is written (at-least-once). A rejection leaves the
-   * batch uncommitted; the client fetches it again.
+   * The records handed over so far are resolved and committed only once the promise it returns has resolved: a sink
+   * flushes its store here, so nothing is committed before it is written (at-least-once), and a long batch's
+   * progress shows in the group's committed offsets (the lag the monitors and the autoscaler read) as it goes,
+   * not only at its end. A rejection leaves the records since the last one uncommitted; the client fetches them again.
    */
   onBatchEnd? (position: PartitionPosition): Promise<void> | void
   /** Told about the consumer's group membership: rebalances (with how long consumption paused), crashes. */

@@ -4,7 +4,7 @@ import { KafkaError } from '../../lib/errors.ts'
 import { sleep } from '../../lib/time.ts'
 import type {
   ClusterDescription, ConsumeOptions, GroupDescription, GroupEvent, IncomingRecord, KafkaClient, KafkaClientOptions, KafkaConsumer, KafkaProducer,
-  OutgoingRecord, TopicSpec,
+  OutgoingRecord, PartitionPosition, TopicSpec,
 } from './client.ts'
 
 /** KafkaJS behind the client port. KafkaJS's own logging is off unless FLEETLAB_KAFKA_LOG=1. */
@@ -212,31 +212,48 @@ function incoming (topic: string, partition: number, message: KafkaMessage): Inc
 const HEARTBEAT_EVERY = 1000
 /** ... and at least this often while a slow onRecord (a sink's processing cost) works through one batch. */
 const HEARTBEAT_MS = 1000
+/** A batch that takes longer is flushed (onBatchEnd) and committed this often as it goes. */
+const CHECKPOINT_MS = 1000
 
 /**
- * Batch-wise consumption, for callers that want the lag or a flush per batch (onBatchEnd). The batch's offsets are
- * resolved only after onBatchEnd's promise resolved, up to the last record onRecord has seen: a consumer stopped or
- * rebalanced in the middle of a batch commits only what was handed over and flushed (KafkaJS issue 18).
+ * Batch-wise consumption, for callers that want the lag or a flush per batch (onBatchEnd). Offsets are resolved
+ * only after onBatchEnd's promise resolved, up to the last record onRecord has seen: a consumer stopped or
+ * rebalanced in the middle of a batch commits only what was handed over and flushed (KafkaJS issue 18). A long
+ * batch is checkpointed every CHECKPOINT_MS: flushed, resolved and committed so far.
  */
 async function eachBatch (payload: EachBatchPayload, options: ConsumeOptions): Promise<void> {
-  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
+  const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload
   const { topic, partition } = batch
+  const highWatermark = Number(batch.highWatermark)
   let next = Number(batch.firstOffset() ?? 0)
   let last: string | undefined
   let n = 0
   let beat = Date.now()
+  let checkpoint = beat
+  const position = (): PartitionPosition => ({ topic, partition, highWatermark, lag: Math.max(0, highWatermark - next) })
   try {
+    // KafkaJS hands a fetch's batches (one per partition) to eachBatch one after the other and rejoins a rebalancing
+    // group only once all of them are done, even after one failed: a slow sink with eight partitions of backlog kept
+    // the whole group waiting 6 s. A heartbeat that finds the group rebalancing throws here, before any work
+    // (KafkaJS sends it again after a failed one), so the queued batches end at once and the member rejoins.
+    await heartbeat()
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break
       await options.onRecord(incoming(topic, partition, message))
       last = message.offset
       next = Number(message.offset) + 1
+      const now = Date.now()
+      if (now - checkpoint >= CHECKPOINT_MS) {
+        checkpoint = now
+        await options.onBatchEnd?.(position())
+        resolveOffset(last)
+        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(next) }] }] })
+      }
       // a heartbeat that finds the group rebalancing throws: the records handled so far are still flushed below
-      if (++n % HEARTBEAT_EVERY === 0 || Date.now() - beat >= HEARTBEAT_MS) { beat = Date.now(); await heartbeat() }
+      if (++n % HEARTBEAT_EVERY === 0 || now - beat >= HEARTBEAT_MS) { beat = now; await heartbeat() }
     }
   } finally {
-    const highWatermark = Number(batch.highWatermark)
-    await options.onBatchEnd?.({ topic, partition, highWatermark, lag: Math.max(0, highWatermark - next) })
+    await options.onBatchEnd?.(position())
   }
   if (last !== undefined) resolveOffset(last)
 }

@@ -3,6 +3,7 @@
 import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { projectRoot } from '../../lib/home.ts'
+import { unitCommand } from '../../lib/unit-command.ts'
 import type { ServiceSpec } from '../runtime/types.ts'
 
 export interface Lwm2mServiceOptions {
@@ -25,11 +26,6 @@ export interface Lwm2mServiceOptions {
   node?: string
 }
 
-/** tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project. */
-function tsxLoader (): string {
-  return import.meta.resolve('tsx')
-}
-
 export function lwm2mServiceSpec (o: Lwm2mServiceOptions): ServiceSpec {
   const service = o.service ?? 'lwm2m-server'
   const home = join(o.dir, service)
@@ -42,7 +38,7 @@ export function lwm2mServiceSpec (o: Lwm2mServiceOptions): ServiceSpec {
   return {
     platform: o.platform,
     service,
-    command: [o.node ?? process.execPath, '--import', tsxLoader(), join(projectRoot, 'cli', 'bin.js'), ...args],
+    command: unitCommand(args, o.node),
     cwd: home,
     writablePaths: [home],
     readonlyPaths: [projectRoot],

@@ -3,6 +3,7 @@
 // It finds its runner through the channel environment (lib/channel.ts CHANNEL_ENV, ChannelServer.envFor).
 import { join } from 'node:path'
 import { projectRoot } from '../../lib/home.ts'
+import { unitCommand } from '../../lib/unit-command.ts'
 import type { ServiceSpec } from '../runtime/types.ts'
 
 export const SINK_SERVICE = 'sink'
@@ -29,8 +30,7 @@ export function sinkServiceSpec (o: SinkServiceOptions): ServiceSpec {
   return {
     platform: o.platform,
     service,
-    // tsx's loader as an absolute URL: `--import tsx` would resolve from the working directory, outside the project.
-    command: [o.node ?? process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'cli', 'bin.js'), 'sink'],
+    command: unitCommand(['sink'], o.node),
     env: o.env,
     cwd: home,
     writablePaths: [home, ...(o.writablePaths ?? [])],

@@ -172,6 +172,33 @@ test('committed-offset lag: 0 and OK while a consumer keeps up; growing lag and 
   assert.equal(recovered.maxLagSeconds, 0)
 })
 
+test('a slow consumer working through one long batch commits as it goes (a checkpoint a second), so its committed-offset lag falls before the batch ends', { timeout: 90_000 }, async t => {
+  const { topic, producers: [producer] } = await topicOn(t, [cloud])
+  const total = 1500
+  await producer!.send(topic, records(total, 0))
+  const groupId = uniqueName('slow')
+  let consumed = 0
+  const batchEnds: number[] = []
+  // 4 ms a record: the one fetched batch of partition 0 (1,500 records of a few bytes) takes about 6 s
+  const consumer = await cloud.consume({
+    groupId, topics: [topic], fromBeginning: true,
+    onRecord: async () => { consumed++; await new Promise(resolve => setTimeout(resolve, 4)) },
+    onBatchEnd: p => { if (p.partition === 0) batchEnds.push(p.lag) },
+  })
+  t.after(() => consumer.close().catch(() => {}))
+  const committed = async (): Promise<number> => (await cloud.groupOffsets(groupId, [topic])).find(o => o.partition === 0)?.offset ?? -1
+  const early = await waitFor('a commit while records are still being handled', async () => {
+    const c = await committed()
+    return c > 0 && consumed < total ? { committed: c, consumed } : undefined
+  }, 60_000)
+  assert.ok(early.committed <= early.consumed, `committed ${early.committed} <= handed over ${early.consumed}`)
+  await waitFor('everything committed', async () => (await committed()) === total ? true : undefined, 60_000)
+  // checkpoints carry the records still behind them; the last one reports none
+  assert.ok(batchEnds.length >= 2, `onBatchEnd ${batchEnds.length} times`)
+  assert.ok(batchEnds.some(lag => lag > 0), `a checkpoint with records behind it (${batchEnds.join(', ')})`)
+  assert.equal(batchEnds.at(-1), 0)
+})
+
 test('mirror lag: edge records not yet in the cloud, per partition; unhealthy when the cloud stalls or falls behind, healthy once it caught up', { timeout: 120_000 }, async t => {
   const { topic, pattern, producers: [toEdge, toCloud] } = await topicOn(t, [edge, cloud])
   // an edge topic the cloud does not have yet (MirrorMaker has not found it): all of it is lag

@@ -15,12 +15,12 @@ import { freePortPair, uniqueName, waitFor } from '../../helpers.ts'
 import { startServer } from './helpers.ts'
 import { TestDevice } from './test-device.ts'
 
-test('the ServiceSpec runs `fleetlab lwm2m serve` with this node, tsx\'s loader and cli/bin.js', () => {
+test('the ServiceSpec runs `lwm2m serve` with this node, tsx\'s loader and the units\' entry cli/unit.ts', () => {
   const spec = lwm2mServiceSpec({ platform: 'p1', dir: '/tmp/p1', host: '127.0.0.1', port: 25683, gateway: 'gw9', kafka: ['127.0.0.1:29092'], observe: [] })
   assert.equal(spec.command[0], process.execPath)
   assert.equal(spec.command[1], '--import')
   assert.match(spec.command[2]!, /^file:\/\/.*\/tsx\//)
-  assert.equal(spec.command[3], join(projectRoot, 'cli', 'bin.js'))
+  assert.equal(spec.command[3], join(projectRoot, 'cli', 'unit.ts'))
   assert.deepEqual(spec.command.slice(4), ['lwm2m', 'serve', '--host', '127.0.0.1', '--port', '25683', '--gateway', 'gw9', '--kafka', '127.0.0.1:29092', '--observe', 'none'])
   assert.deepEqual(spec.ports, { coap: 25683 })
   assert.equal(spec.service, 'lwm2m-server')
