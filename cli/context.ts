@@ -6,6 +6,8 @@ export interface CliContext {
   home: string
   stdout: (text: string) => void
   stderr: (text: string) => void
+  /** Whether a person is at a terminal (stdin and stdout are TTYs, TERM is not dumb): `fleetlab run` shows the dashboard. */
+  terminal?: boolean
 }
 
 export function processContext (): CliContext {
@@ -14,5 +16,6 @@ export function processContext (): CliContext {
     home: fleetlabHome(process.env),
     stdout: text => { process.stdout.write(text + '\n') },
     stderr: text => { process.stderr.write(text + '\n') },
+    terminal: process.stdout.isTTY === true && process.stdin.isTTY === true && process.env.TERM !== 'dumb',
   }
 }

@@ -12,6 +12,7 @@ import { runCommand } from './run.ts'
 import { sinkCommand } from './sink.ts'
 import { gatewayCommand } from './gateway.ts'
 import { scaleCommand } from './scale.ts'
+import { dashboardCommand } from './dashboard.ts'
 
 export { version } from './version.ts'
 import { version } from './version.ts'
@@ -40,6 +41,7 @@ Exit codes: 0 ok, 1 unexpected, 2 invalid config or usage, 3 port in use, 4 setu
   program.addCommand(compareCommand(ctx, setExit))
   program.addCommand(reportCommand(ctx, setExit))
   program.addCommand(scaleCommand(ctx, setExit))
+  program.addCommand(dashboardCommand(ctx, setExit))
   // units the runner starts, not for people: hidden from the command list, each with its own --help
   program.addCommand(gatewayCommand(ctx, setExit), { hidden: true })
   program.addCommand(sinkCommand(ctx, setExit), { hidden: true })

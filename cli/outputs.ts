@@ -1,10 +1,13 @@
 // The outputs `fleetlab run --out <name>[=<arg>]` can add, by name (results/outputs/contract.ts is their contract).
-// The run folder's files are always written; the progress line is on unless the dashboard takes the terminal.
+// The run folder's files are always written; the progress line is on unless the dashboard takes the terminal
+// (cli/run.ts decides: the dashboard is the default at a terminal).
 // An output is added here with its name, what its argument means, and a factory.
 import { InvalidConfigError } from '../lib/errors.ts'
 import type { Output } from '../results/outputs/contract.ts'
 import { progressOutput } from '../results/outputs/progress.ts'
 import { parseWebAddress, WebOutput } from '../dashboards/web/output.ts'
+import { DashboardOutput } from '../dashboards/terminal/output.ts'
+import { dashboardNames, thresholdUnitOf } from './dashboard-names.ts'
 import { createPrometheusOutput } from './prometheus-output.ts'
 
 export interface OutputContext {
@@ -26,6 +29,11 @@ export const outputKinds: Record<string, OutputKind> = {
     arg: undefined,
     description: 'one line a second on stderr (the default when the dashboard is not shown)',
     create: (_arg, ctx) => progressOutput(ctx.progress),
+  },
+  dashboard: {
+    arg: undefined,
+    description: 'the live terminal dashboard (the default when stdin and stdout are a terminal; --no-dashboard: the progress line)',
+    create: (_arg, ctx) => new DashboardOutput({ names: dashboardNames, unitOf: thresholdUnitOf, abort: ctx.abort }),
   },
   web: {
     arg: '[host]:port',

@@ -13,6 +13,8 @@ import { runExperiment } from '../experiments/runner.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes, reportError } from './exit-codes.ts'
 import { outputKinds, outputsHelp, parseOutputs } from './outputs.ts'
+import type { OutputChoice } from './outputs.ts'
+import { DashboardOutput } from '../dashboards/terminal/output.ts'
 import { version } from './version.ts'
 
 interface RunFlags {
@@ -22,6 +24,7 @@ interface RunFlags {
   resultsDir?: string
   json?: boolean
   out?: string[]
+  dashboard?: boolean
 }
 
 export function runCommand (ctx: CliContext, setExit: (code: number) => void): Command {
@@ -34,6 +37,7 @@ export function runCommand (ctx: CliContext, setExit: (code: number) => void): C
     .option('--results-dir <dir>', 'where run folders go', 'results/runs')
     .option('--json', 'print the summary row as JSON on stdout instead of the text summary')
     .option('--out <name[=arg]>', 'add an output of the run\'s per-second stream (repeatable; see Outputs below)', (v: string, all: string[] | undefined) => [...all ?? [], v])
+    .option('--no-dashboard', 'no terminal dashboard: one progress line a second on stderr (the default when not at a terminal)')
     .addHelpText('after', `
 The run goes through the experiment's lifecycle: configure -> platform up (or connect to an external one) ->
 fleet setup (virtual gateways and the sink consumer) -> monitors start -> workload -> drain -> reconcile -> cleanup.
@@ -42,6 +46,9 @@ device to the cloud sink, and every notification is accounted for: sent = delive
 
 Outputs (--out, repeatable; the run folder's files are always written):
 ${outputsHelp()}
+
+At a terminal the dashboard is shown (q leaves it and asks before aborting the run, p pauses, l log scale,
+? the keys); the summary is printed once the terminal is given back.
 
 Results go to <results-dir>/<run-id>/: run.json, timeseries.csv (one row per second), events.csv, summary.csv,
 histograms.json and sink.ndjson; docs/results.md explains every column. Compare runs with fleetlab compare,
@@ -61,24 +68,28 @@ Examples:
         seed = parseCount(flags.seed, 0, 0xffffffff)
         if (seed === undefined) throw new InvalidConfigError([`--seed: expected a whole number 0-4294967295, got ${JSON.stringify(flags.seed)}`])
       }
-      const choices = parseOutputs(flags.out ?? [])
+      const choices = withDefaultOutputs(parseOutputs(flags.out ?? []), flags, ctx.terminal === true)
       const loaded = await loadExperiment(resolve(file))
       const abort = new AbortController()
-      const progress = (line: string): void => { ctx.stderr(line) }
-      const outputCtx = { progress, abort: (reason: string) => { abort.abort(reason) } }
-      const outputs = (choices.some(c => c.name === 'progress') ? choices : [{ name: 'progress', arg: undefined }, ...choices])
-        .map(c => outputKinds[c.name]!.create(c.arg, outputCtx))
+      let dashboard: DashboardOutput | undefined
+      // while the dashboard shows, lines for the person go to its event log
+      const progress = (line: string): void => { if (dashboard?.line(line) !== true) ctx.stderr(line) }
       let signals = 0
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++
         if (signals === 1) {
-          ctx.stderr(`\nstopping (${signal}): draining, writing partial results and stopping the platform (Ctrl-C again to leave at once)`)
+          progress(`\nstopping (${signal}): draining, writing partial results and stopping the platform (Ctrl-C again to leave at once)`)
           abort.abort(signal)
         } else {
+          dashboard?.close()
           ctx.stderr('leaving at once: services may still run; fleetlab platform down --name <name> stops them')
           process.exit(EXIT_INTERRUPTED)
         }
       }
+      // Ctrl-C on the dashboard (it holds the terminal raw: no SIGINT) counts as the first SIGINT
+      const outputCtx = { progress, abort: (reason: string) => { if (reason === 'SIGINT') onSignal('SIGINT'); else abort.abort(reason) } }
+      const outputs = choices.map(c => outputKinds[c.name]!.create(c.arg, outputCtx))
+      dashboard = outputs.find((o): o is DashboardOutput => o instanceof DashboardOutput)
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
       try {
@@ -103,8 +114,24 @@ Examples:
         }
         else if ((outcome.summary.thresholds_failed ?? 0) > 0) setExit(EXIT_THRESHOLDS)
       } finally {
+        dashboard?.close()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }
     })
+}
+
+/**
+ * The outputs of a run: those asked for, plus the dashboard at a terminal (unless --no-dashboard or --json) or else
+ * the progress line. The dashboard needs a terminal; asked for without one, or with --no-dashboard, is an error.
+ */
+export function withDefaultOutputs (chosen: OutputChoice[], flags: Pick<RunFlags, 'dashboard' | 'json'>, terminal: boolean): OutputChoice[] {
+  const asked = chosen.some(c => c.name === 'dashboard')
+  if (asked && flags.dashboard === false) throw new InvalidConfigError(['--out dashboard and --no-dashboard: choose one'])
+  if (asked && !terminal) throw new InvalidConfigError(['--out dashboard: stdin and stdout must be a terminal (the progress line is the default elsewhere)'])
+  const dashboard = asked || (terminal && flags.dashboard !== false && flags.json !== true)
+  const out = [...chosen]
+  if (dashboard && !asked) out.unshift({ name: 'dashboard', arg: undefined })
+  if (!dashboard && !out.some(c => c.name === 'progress')) out.unshift({ name: 'progress', arg: undefined })
+  return out
 }

@@ -100,7 +100,8 @@ function expectColumns (dir: string, file: string, header: string[], expected: r
   if (missing.length > 0) throw fail(`${join(dir, file)} line 1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, 'the file is garbled or from another format version')
 }
 
-function loadTimeseries (dir: string, text: string, tolerateCut: boolean): { services: string[], rows: TimeseriesRow[] } {
+/** timeseries.csv's text (header first) as rows; a cut last line is dropped when `tolerateCut`. */
+export function parseTimeseries (dir: string, text: string, tolerateCut: boolean): { services: string[], rows: TimeseriesRow[] } {
   const file = files.timeseries
   const { header, records } = parseCsv(dir, file, text, tolerateCut)
   expectColumns(dir, file, header, timeseriesFixedColumns.filter(c => !timeseriesLaterColumns.has(c)))
@@ -119,7 +120,8 @@ function loadTimeseries (dir: string, text: string, tolerateCut: boolean): { ser
   return { services, rows }
 }
 
-function loadEvents (dir: string, text: string, tolerateCut: boolean): RunEvent[] {
+/** events.csv's text (header first) as events; a cut last line is dropped when `tolerateCut`. */
+export function parseEvents (dir: string, text: string, tolerateCut: boolean): RunEvent[] {
   const { header, records } = parseCsv(dir, files.events, text, tolerateCut)
   expectColumns(dir, files.events, header, eventColumns)
   const at = (c: string): number => header.indexOf(c)
@@ -161,9 +163,9 @@ export async function loadRun (ref: string, runsDir: string = defaultRunsDir): P
   const cut = !meta.complete
   const tsText = await readText(dir, files.timeseries)
   if (tsText === null) throw fail(`${dir}: ${files.timeseries} is missing`, `${basename(dir)} is not a complete run folder`)
-  const { services, rows } = loadTimeseries(dir, tsText, cut)
+  const { services, rows } = parseTimeseries(dir, tsText, cut)
   const evText = await readText(dir, files.events)
-  const events = evText === null ? [] : loadEvents(dir, evText, cut)
+  const events = evText === null ? [] : parseEvents(dir, evText, cut)
   const sumText = await readText(dir, files.summary)
   if (sumText === null && meta.complete) throw fail(`${dir}: ${files.summary} is missing although run.json says the run completed`, 'the folder was changed after the run; repeat the run')
   const summary = sumText === null ? null : loadSummary(dir, sumText)

@@ -68,6 +68,9 @@ export class DashboardScreen {
   #destroyed = false
 
   constructor (io: ScreenIO, onKey: KeyHandler) {
+    // Box lines as Unicode characters, not through the terminal's alternate character set: blessed would switch
+    // to it with SO under TERM=screen (tmux), where the lines then show as 'lqqk'. The ncurses variable blessed reads.
+    process.env.NCURSES_NO_UTF8_ACS ??= '1'
     this.screen = quietly(() => blessed.screen(({
       smartCSR: true,
       ...(io.input !== undefined ? { input: io.input } : {}),
@@ -85,7 +88,7 @@ export class DashboardScreen {
       showLegend: true, legend: { width: 20 }, xLabelPadding: 3, xPadding: 5, numYLabels: 4, minY: 0, maxY: 1,
     })
     this.#panels = {
-      header: blessed.box({ label: ` ${panelTitles.header} `, border, style, tags: true }),
+      header: blessed.box({ label: ` ${panelTitles.header} `, border, style, tags: true, wrap: false }),
       rate: line(panelTitles.rate),
       e2e: line(panelTitles.e2e),
       lag: line(panelTitles.lag),

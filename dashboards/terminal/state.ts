@@ -170,11 +170,11 @@ export class DashboardState {
     this.live = false
   }
 
-  /** Workload seconds so far (0 during setup). */
+  /** Workload seconds so far (0 during setup): a row covers its second, so the first workload row counts 1. */
   workloadElapsedS (): number {
     const r = this.latest
     if (r === undefined || this.workloadStartT === undefined) return 0
-    return r.t_s - this.workloadStartT
+    return r.t_s - this.workloadStartT + 1
   }
 
   /** Whether the latest row is past the workload (drain) or before it (setup). */

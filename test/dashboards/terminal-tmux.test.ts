@@ -1,0 +1,77 @@
+// The terminal dashboard in a real terminal (tmux): `fleetlab dashboard <run>` replays a run folder with a time
+// cursor, keys and resizing; `fleetlab run` at a terminal shows the dashboard live, then gives the terminal back
+// and prints the summary. What is checked is the text tmux shows, as a person would see it.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { projectRoot } from '../../lib/home.ts'
+import { panelTitles } from '../../dashboards/terminal/view.ts'
+import { tempDir, writeRun } from '../results/fixtures.ts'
+import { runDir, writeExperiment, onlyRun } from '../experiments/run/fixtures.ts'
+import { TmuxSession } from './tmux.ts'
+
+const bin = `node ${join(projectRoot, 'cli', 'bin.js')}`
+const titles = Object.values(panelTitles)
+
+function assertPanels (screen: string): void {
+  for (const title of titles) assert.ok(screen.includes(title), `panel "${title}" on the screen:\n${screen}`)
+  assert.doesNotMatch(screen, /Setulc|Error on xterm/, 'no terminfo noise')
+}
+
+test('fleetlab dashboard <run>: the replay shows every panel at the last second; arrows move the cursor, space plays, ? helps, resize re-lays out, q leaves', { timeout: 120_000 }, async t => {
+  const parent = await tempDir(t)
+  const { dir, rows } = await writeRun(parent, 'run-tmux', { seed: 5, seconds: 40, e2eBaseMs: 10, e2eScaleMs: 5 })
+  const tmux = await TmuxSession.start(t, `${bin} dashboard ${dir}`)
+  let screen = await tmux.waitFor(new RegExp(`cursor ${rows.length}/${rows.length}`))
+  assertPanels(screen)
+  assert.match(screen, /REPLAY/)
+  assert.match(screen, /linear-ramp/)
+  assert.match(screen, /lost 3/)
+  await tmux.keys('Left', 'Left', 'Left')
+  screen = await tmux.waitFor(new RegExp(`cursor ${rows.length - 3}/${rows.length}`))
+  assert.match(screen, /loss: at the end/, 'before the end, loss is not known yet')
+  await tmux.keys('+', '+')
+  screen = await tmux.waitFor(/ 4x/)
+  await tmux.keys('Space')
+  await tmux.waitFor(new RegExp(`cursor ${rows.length}/${rows.length} ❚❚`), 10_000)
+  await tmux.keys('?')
+  screen = await tmux.waitFor(/move the time cursor/)
+  await tmux.keys('x')
+  await tmux.resize(70, 20)
+  screen = await tmux.waitFor(/terminal too small: 70x20/)
+  await tmux.resize(120, 40)
+  screen = await tmux.waitFor(/cursor \d+\/\d+/)
+  assertPanels(screen)
+  await tmux.keys('q')
+  screen = await tmux.waitFor(/\[exit 0\]/)
+  assert.doesNotMatch(screen, /rate \/s: target/, 'the terminal is given back')
+})
+
+test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, the progress in its log), p pauses, q then n keeps the run; then the summary on the restored terminal', { timeout: 300_000 }, async t => {
+  const rd = await runDir(t, 'process')
+  const file = await writeExperiment(rd.dir, 'tmux-live', {
+    kind: 'linear', name: 'tmux-live', seed: 4,
+    workload: { devices: { from: 0, to: 10 }, rate: '2/s', rampDuration: '2s', hold: '15s' },
+    drain: '10s',
+    thresholds: { 'e2e.p99': '<5s' },
+  })
+  const tmux = await TmuxSession.start(t, `cd ${rd.dir} && ${bin} run ${file} --runtime process --results-dir ${rd.runs}`)
+  let screen = await tmux.waitFor(/LIVE/, 120_000)
+  assertPanels(screen)
+  screen = await tmux.waitFor(/phase (ramp|hold)/, 60_000)
+  assert.match(screen, /tmux-live \(linear\)/)
+  assert.match(screen, /✓ e2e\.p99 < 5s \(\d+ ms\)/, 'the threshold live, with its value')
+  await tmux.keys('p')
+  await tmux.waitFor(/PAUSED/)
+  await tmux.keys('p')
+  await tmux.keys('q')
+  await tmux.waitFor(/abort the run\? y\/n/)
+  await tmux.keys('n')
+  screen = await tmux.waitFor(/\[exit \d+\]/, 180_000)
+  assert.match(screen, /\[exit 0\]/, screen)
+  assert.doesNotMatch(screen, /rate \/s: target/, 'the dashboard is gone')
+  assert.match(screen, /tmux-live/, 'the summary is printed')
+  const run = await onlyRun(rd.runs)
+  assert.equal(run.meta.complete, true)
+  assert.ok(run.rows.length > 20)
+})
