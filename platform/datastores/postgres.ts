@@ -8,9 +8,10 @@
 // A folder that user cannot reach (root's home is mode 700, and FLEETLAB_HOME defaults to ~/.cache/fleetlab) keeps
 // only the log: the cluster goes to <tmpdir>/fleetlab-postgres/<platform>/, which `remove` (platform down) deletes.
 //
-// SIGTERM (the Runtime's stop) is PostgreSQL's smart shutdown: it waits for open sessions to end, then checkpoints.
-// The sink stores close idle connections after a second, so this takes about that; past stopTimeoutMs the Runtime's
-// SIGKILL takes the whole process group (the backends are in it), and the next prepare starts fresh anyway.
+// The Runtime stops it with SIGINT (ServiceSpec.stopSignal), PostgreSQL's fast shutdown: open sessions are ended
+// and the server checkpoints. SIGTERM, its smart shutdown, would wait for every client (a sink replica killed from
+// outside leaves its pooled connections open until they time out); past stopTimeoutMs the Runtime's SIGKILL takes
+// the whole process group (the backends are in it), and the next prepare starts fresh anyway.
 import { execFile, spawn } from 'node:child_process'
 import { access, appendFile, chown, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { constants } from 'node:fs'
@@ -152,6 +153,7 @@ export const postgres: Datastore = {
       ports: { sql: o.port },
       logFile: join(home, 'service.log'),
       stopTimeoutMs: 15_000,
+      stopSignal: 'SIGINT',
       ...(user !== undefined ? { user: user.name } : {}),
     }
   },

@@ -67,6 +67,8 @@ export class DockerRuntime implements Runtime {
           [labels.ports]: JSON.stringify(spec.ports),
         },
         StopTimeout: stopSeconds,
+        // tini passes the stop signal on to the service
+        ...(spec.stopSignal !== undefined ? { StopSignal: spec.stopSignal } : {}),
         HostConfig: {
           NetworkMode: 'host',
           // tini as pid 1: a process that is pid 1 itself ignores SIGTERM unless it installs a handler.

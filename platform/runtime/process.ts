@@ -13,6 +13,8 @@ import type { ListFilter, Runtime, ServiceInstance, ServiceSpec, ServiceStats, S
 interface PidRecord extends ServiceInstance {
   /** /proc start time of the pid when we started it: guards against killing a reused pid. */
   startTicks: number
+  /** ServiceSpec.stopSignal, kept for a later `platform down` (absent: SIGTERM). */
+  stopSignal?: NodeJS.Signals
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000
@@ -78,6 +80,7 @@ export class ProcessRuntime implements Runtime {
       ports: spec.ports,
       startedAt: Date.now(),
       startTicks: sample?.startTicks ?? -1,
+      ...(spec.stopSignal !== undefined ? { stopSignal: spec.stopSignal } : {}),
     }
     // Gone already (it exited at once): no record, so its pid, free for reuse, is never signalled later.
     if (sample === undefined) return publicView(record)
@@ -92,7 +95,7 @@ export class ProcessRuntime implements Runtime {
     if (record === undefined) return
     const pid = Number(record.id)
     if (await this.#alive(record)) {
-      signalGroup(pid, 'SIGTERM')
+      signalGroup(pid, record.stopSignal ?? 'SIGTERM')
       const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS)
       while (Date.now() < deadline && await this.#alive(record)) await sleep(100)
       if (await this.#alive(record)) {
@@ -182,7 +185,7 @@ export class ProcessRuntime implements Runtime {
 }
 
 function publicView (record: PidRecord): ServiceInstance {
-  const { startTicks: _omit, ...instance } = record
+  const { startTicks: _ticks, stopSignal: _signal, ...instance } = record
   return instance
 }
 

@@ -22,8 +22,13 @@ export interface ServiceSpec {
   ports: Record<string, number>
   /** stdout and stderr go here. `{replica}` is replaced by the replica number. */
   logFile: string
-  /** SIGTERM, then this long before SIGKILL. Default 10 s. */
+  /** SIGTERM (or stopSignal), then this long before SIGKILL. Default 10 s. */
   stopTimeoutMs?: number
+  /**
+   * The signal that stops the service cleanly, when SIGTERM does not (PostgreSQL: SIGTERM waits for every client
+   * to disconnect, SIGINT disconnects them and checkpoints). Default SIGTERM.
+   */
+  stopSignal?: 'SIGTERM' | 'SIGINT' | 'SIGQUIT'
   /**
    * A system user (from the host's /etc/passwd) to run as, for a server that refuses root (PostgreSQL). Absent: the
    * invoking user. The writable paths must belong to it; running as another user needs root.

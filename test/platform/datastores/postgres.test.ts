@@ -1,5 +1,5 @@
 // The PostgreSQL datastore against the real server: prepared, started through the Runtime (process, and docker when
-// an engine answers), healthy once SELECT 1 answers on the lab's database, stopped by SIGTERM with nothing left.
+// an engine answers), healthy once SELECT 1 answers on the lab's database, stopped by SIGINT (fast shutdown, with a client still connected) with nothing left.
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
@@ -69,9 +69,18 @@ async function startAndCheck (t: TestContext, kind: RuntimeKind): Promise<void> 
   await client.end()
   assert.deepEqual(settings.rows, [{ db: 'fleetlab', fsync: 'off', sync: 'on', listen: '127.0.0.1' }])
 
+  // a client still connected (a killed sink replica's pool): the fast shutdown ends its session instead of
+  // waiting for it (SIGTERM's smart shutdown would, until the stop timeout's SIGKILL)
+  const lingering = new pg.Client({ connectionString: postgresUrl('127.0.0.1', port) })
+  lingering.on('error', () => {})
+  await lingering.connect()
   const stopping = Date.now()
   await runtime.stop(instance, { timeoutMs: 15_000 })
-  t.diagnostic(`${kind}: stopped in ${Date.now() - stopping} ms`)
+  const stopMs = Date.now() - stopping
+  t.diagnostic(`${kind}: stopped in ${stopMs} ms with a client connected`)
+  await lingering.end().catch(() => {})
+  assert.ok(stopMs < 10_000, `stopped in ${stopMs} ms, not at the stop timeout`)
+  assert.match(await readFile(spec.logFile, 'utf8'), /fast shutdown request/)
   assert.deepEqual(await runtime.list({ platform }), [])
   assert.deepEqual(await serversOf(serverUser, data), [], 'a postgres process of this cluster is left')
   // A clean shutdown (not a SIGKILL) removes the pid file and says so in the log.
@@ -79,7 +88,7 @@ async function startAndCheck (t: TestContext, kind: RuntimeKind): Promise<void> 
   assert.match(await readFile(spec.logFile, 'utf8'), /database system is shut down/)
 }
 
-test('the process runtime runs PostgreSQL (as the postgres user when root); SIGTERM shuts it down cleanly', { timeout: 90_000 }, async t => {
+test('the process runtime runs PostgreSQL (as the postgres user when root); SIGINT shuts it down cleanly with a client connected', { timeout: 90_000 }, async t => {
   await startAndCheck(t, 'process')
 })
 
