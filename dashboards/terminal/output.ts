@@ -24,8 +24,6 @@ export class DashboardOutput implements Output {
   readonly #o: DashboardOutputOptions
   #state: DashboardState = new DashboardState(emptyInfo())
   #controller: DashboardController | undefined
-  /** Lines that came before the screen was up (the platform's start). */
-  readonly #early: string[] = []
   #left = false
 
   constructor (options: DashboardOutputOptions) {
@@ -54,7 +52,6 @@ export class DashboardOutput implements Output {
       services: run.services,
       thresholds: [],
     })
-    for (const l of this.#early.splice(0)) this.#state.line(l)
     if (this.#left) return
     this.#controller = new DashboardController(() => this.#state, {
       names: this.#o.names,

@@ -47,7 +47,7 @@ test('fleetlab dashboard <run>: the replay shows every panel at the last second;
   assert.doesNotMatch(screen, /rate \/s: target/, 'the terminal is given back')
 })
 
-test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, the progress in its log), p pauses, q then n keeps the run; then the summary on the restored terminal', { timeout: 300_000 }, async t => {
+test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, values moving, a resize), p pauses, q then n keeps the run; then the summary on the restored terminal', { timeout: 300_000 }, async t => {
   const rd = await runDir(t, 'process')
   const file = await writeExperiment(rd.dir, 'tmux-live', {
     kind: 'linear', name: 'tmux-live', seed: 4,
@@ -61,6 +61,20 @@ test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, the
   screen = await tmux.waitFor(/phase (ramp|hold)/, 60_000)
   assert.match(screen, /tmux-live \(linear\)/)
   assert.match(screen, /✓ e2e\.p99 < 5s \(\d+ ms\)/, 'the threshold live, with its value')
+  // the values move between two captures (elapsed, the charts)
+  const elapsed = (text: string): string | undefined => /elapsed (\d+:\d+)/.exec(text)?.[1]
+  const first = await tmux.screen()
+  await new Promise(resolve => setTimeout(resolve, 2500))
+  const second = await tmux.screen()
+  assert.notEqual(elapsed(second), elapsed(first), 'elapsed moves')
+  assert.notEqual(second, first)
+  // resized while the run goes on: laid out again, still alive
+  await tmux.resize(100, 30)
+  // laid out again for 100 columns: the header's box ends at the last column, every panel is there
+  screen = await tmux.waitFor(/^┌─ fleetlab ─*┐$/m)
+  assert.equal(screen.split('\n')[0]!.length, 100)
+  assertPanels(await tmux.waitFor(/mirror lag \(records\)[\s\S]*LIVE|LIVE[\s\S]*mirror lag \(records\)/))
+  await tmux.resize(160, 48)
   await tmux.keys('p')
   await tmux.waitFor(/PAUSED/)
   await tmux.keys('p')

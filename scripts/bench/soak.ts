@@ -1,0 +1,46 @@
+// `npm run bench:soak`: an hour at 1,000 notifications/s (1,000 devices at 1/s, file sink, process runtime by
+// default) and the runner's memory over it: its RSS every 5 minutes, and whether it stayed within RSS_TOLERANCE of
+// its highest reading in the second minute (scripts/lib/memory-figures.ts, the same rule as the 10-minute test).
+// Options: --duration <s> (default 3600), --runtime process|docker, --results-dir <dir>.
+// Figures on stdout, progress on stderr; MISSED when the memory grew past the tolerance; exit 1 when the run failed.
+import { mkdtemp } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { version } from '../../cli/version.ts'
+import { LinearExperiment } from '../../experiments/index.ts'
+import { runExperiment } from '../../experiments/runner.ts'
+import { parseRuntimeKind } from '../../platform/runtime/index.ts'
+import { loadRun } from '../../results/run-folder.ts'
+import { memoryFigures, RSS_TOLERANCE } from '../lib/memory-figures.ts'
+
+function arg (name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+
+const DEVICES = 1000
+const durationS = Number(arg('duration') ?? 3600)
+if (!(durationS >= 120)) throw new Error(`--duration: at least 120 s (the reference is read after 60 s), got ${arg('duration') ?? ''}`)
+const runtime = parseRuntimeKind(arg('runtime') ?? 'process')
+const runsDir = resolve(arg('results-dir') ?? await mkdtemp(join(tmpdir(), 'fleetlab-bench-soak-')))
+const abort = new AbortController()
+process.once('SIGINT', () => abort.abort('SIGINT'))
+
+const experiment = new LinearExperiment({
+  name: 'soak', seed: 12,
+  workload: { devices: { from: 0, to: DEVICES }, rate: '1/s', rampDuration: '10s', hold: `${durationS - 10}s` },
+  drain: '60s',
+})
+const outcome = await runExperiment(experiment, {
+  file: 'bench:soak', runtime, seed: 12, runsDir, signal: abort.signal, version: version(),
+  progress: line => { if (!/^\[ *\d+s\]/.test(line) || / (\d*00)s\]/.test(line)) process.stderr.write(`${line}\n`) },
+})
+const run = await loadRun(outcome.runDir)
+const m = memoryFigures(run, 300)
+console.log(`bench:soak  fleetlab ${version()}, node ${process.version}, ${cpus().length} cores, ${runtime} runtime, ${DEVICES} devices at 1/s for ${durationS} s; run in ${outcome.runDir}`)
+console.log(`sent ${run.summary?.sent ?? '-'}, delivered ${run.summary?.delivered ?? '-'}, lost ${run.summary?.lost ?? '-'}; complete ${String(outcome.meta.complete)}`)
+console.log('\nrunner RSS (MB) by minute of the workload')
+for (const [s, mb] of m.curve) console.log(`  ${String(Math.round(s / 60)).padStart(3)} min  ${mb.toFixed(1).padStart(7)}`)
+console.log(`\n  ${m.held ? 'met   ' : 'MISSED'}  runner RSS within ${RSS_TOLERANCE * 100} % of its level in the second minute: ${m.referenceMb} -> at most ${m.maxMb} MB (${(m.growth * 100).toFixed(1)} %, at ${m.maxAtS} s)`)
+console.log(`          from the single reading at 60 s (${m.firstMinuteMb} MB): ${(m.growthFromFirstMinute * 100).toFixed(1)} %`)
+process.exitCode = outcome.meta.complete ? 0 : 1
