@@ -1,6 +1,6 @@
 // `fleetlab dashboard [run]`: the terminal dashboard of a run that is not this process's: a finished run replayed
 // from its folder with a time cursor, or a run another `fleetlab run` is writing, followed as its files grow.
-import { readFile, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { FleetlabError, InvalidConfigError } from '../lib/errors.ts'
@@ -105,7 +105,12 @@ async function replay (dir: string): Promise<void> {
 
 /** The services of the CPU/memory columns (column form), from timeseries.csv's header. */
 async function serviceKeys (dir: string): Promise<string[]> {
-  const text = await readFile(join(dir, files.timeseries), 'utf8').catch(() => '')
+  // the header only: a long run's file is megabytes
+  const handle = await open(join(dir, files.timeseries), 'r').catch(() => undefined)
+  const head = Buffer.alloc(64 << 10)
+  const bytes = handle === undefined ? 0 : (await handle.read(head, 0, head.length, 0)).bytesRead
+  await handle?.close()
+  const text = head.subarray(0, bytes).toString('utf8')
   const header = text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n')).split(',')
   return header.filter(c => c.startsWith('cpu_pct_')).map(c => c.slice('cpu_pct_'.length))
 }

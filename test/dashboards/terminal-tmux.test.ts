@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { projectRoot } from '../../lib/home.ts'
 import { panelTitles } from '../../dashboards/terminal/view.ts'
-import { tempDir, writeRun } from '../results/fixtures.ts'
+import { RunWriter } from '../../results/run-writer.ts'
+import { makeMeta, makeRows, makeSummary, services, tempDir, writeRun } from '../results/fixtures.ts'
 import { runDir, writeExperiment, onlyRun } from '../experiments/run/fixtures.ts'
 import { TmuxSession } from './tmux.ts'
 
@@ -45,6 +46,30 @@ test('fleetlab dashboard <run>: the replay shows every panel at the last second;
   await tmux.keys('q')
   screen = await tmux.waitFor(/\[exit 0\]/)
   assert.doesNotMatch(screen, /rate \/s: target/, 'the terminal is given back')
+})
+
+test('fleetlab dashboard without a run attaches to the run in progress, follows its seconds as they are written, and shows its end; q leaves it running', { timeout: 120_000 }, async t => {
+  const runs = await tempDir(t)
+  await writeRun(runs, '2026-01-01T00-00-00-finished-0001', { seed: 6, seconds: 5, e2eBaseMs: 10, e2eScaleMs: 5 })
+  const id = '2026-01-01T00-00-01-following-0002'
+  const meta = makeMeta(id)
+  const { rows, e2e } = makeRows({ seed: 7, seconds: 30, e2eBaseMs: 10, e2eScaleMs: 5 })
+  const writer = await RunWriter.create(join(runs, id), meta, services)
+  for (const r of rows.slice(0, 5)) writer.second(r)
+  const tmux = await TmuxSession.start(t, `${bin} dashboard --runs-dir ${runs}`)
+  let screen = await tmux.waitFor(new RegExp(`LIVE  run ${id}`))
+  assertPanels(screen)
+  assert.match(screen, /elapsed 0:04/)
+  for (const r of rows.slice(5, 15)) writer.second(r)
+  writer.event({ t_s: 14, kind: 'autoscale', source: 'threshold', detail: 'scale-up 1 -> 2: lag 4,000 > 1,000' })
+  screen = await tmux.waitFor(/elapsed 0:14/, 20_000)
+  assert.match(screen, /scale-up 1 -> 2/)
+  for (const r of rows.slice(15)) writer.second(r)
+  await writer.finish({ ...meta, complete: true, endedAt: new Date().toISOString() }, makeSummary(id, rows, e2e), {})
+  screen = await tmux.waitFor(/FINISHED/, 20_000)
+  assert.match(screen, /lost 3/)
+  await tmux.keys('q')
+  await tmux.waitFor(/\[exit 0\]/)
 })
 
 test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, values moving, a resize), p pauses, q then n keeps the run; then the summary on the restored terminal', { timeout: 300_000 }, async t => {
