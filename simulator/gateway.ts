@@ -43,6 +43,7 @@ export interface GatewayContext {
   readonly log?: (line: string) => void
 }
 
+/** Fleet-wide gauges; active and registered are also recorded per gateway as `<name>.<gateway>`. */
 export const GAUGES = { target: 'fleet.devices.target', active: 'fleet.devices.active', registered: 'fleet.devices.registered' } as const
 
 /** Every problem with a `config` payload, each naming its field. */
@@ -214,6 +215,9 @@ export class Gateway {
     this.recorder.gauge(GAUGES.target, c.target, 'sum')
     this.recorder.gauge(GAUGES.active, c.active, 'sum')
     this.recorder.gauge(GAUGES.registered, c.registered, 'sum')
+    // the same per gateway (<gauge>.<gateway>): the dashboard and the Prometheus output show devices by gateway
+    this.recorder.gauge(`${GAUGES.active}.${this.config.gateway}`, c.active, 'sum')
+    this.recorder.gauge(`${GAUGES.registered}.${this.config.gateway}`, c.registered, 'sum')
   }
 
   #sendWindows (windows: ReturnType<MetricsRecorder['drain']>): void {

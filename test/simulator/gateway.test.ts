@@ -116,6 +116,12 @@ test('two gateway units follow targets; their windows merge exactly to the repor
   // gauges (mode sum): in a steady second both gateways add up to the fleet
   const steady = merged.filter(w => w.gauges.get('fleet.devices.target')?.value === 150 && w.gauges.get('fleet.devices.registered')?.value === 150)
   assert.ok(steady.length >= 1, 'a merged second shows 150 devices registered over both gateways')
+  // and per gateway, so the dashboard and Prometheus show them by gateway
+  const s = steady[0]!
+  assert.deepEqual(['gateway-0', 'gateway-1'].map(g => s.gauges.get(`fleet.devices.registered.${g}`)?.value), [100, 50])
+  const active = ['gateway-0', 'gateway-1'].map(g => s.gauges.get(`fleet.devices.active.${g}`)?.value)
+  assert.ok(active.every(v => typeof v === 'number'), `active by gateway: ${active.join(', ')}`)
+  assert.equal(active[0]! + active[1]!, s.gauges.get('fleet.devices.active')?.value, 'the gateways add up to the fleet')
 
   // the server saw each gateway on its own source address: gateway 0 127.0.0.12, gateway 1 127.0.0.13
   assert.deepEqual(Object.fromEntries([...addresses].map(([g, a]) => [g, [...a]])), { 'gateway-0': ['127.0.0.12'], 'gateway-1': ['127.0.0.13'] })
