@@ -1,14 +1,16 @@
 // `fleetlab compare`: key metrics of two or more runs side by side, each run against the first (the baseline):
 // the value, the difference, and whether the difference is significant. Whole-run percentiles come from the merged
-// HDR histograms (histograms.json), never from averaging per-second percentiles; significance comes from the
-// per-second samples of the workload (setup and drain seconds left out), tested with stats.ts.
+// HDR histograms (histograms.json), never from averaging per-second percentiles, and their significance is tested
+// on those histograms' records (stats.ts quantileTest): what is shown is what is tested. Per-second metrics (rates,
+// lag, CPU, memory) are tested on the per-second samples of the workload (setup and drain seconds left out). A
+// maximum is one record: it is shown, not tested.
 import { stringify } from 'csv-stringify/sync'
 import { max, mean } from 'simple-statistics'
 import { table } from '../lib/table.ts'
 import { nonWorkloadPhases } from './run-format.ts'
 import type { SummaryRow, TimeseriesRow } from './run-format.ts'
 import type { LoadedRun } from './run-loader.ts'
-import { SIGNIFICANCE_LEVEL, compareSamples } from './stats.ts'
+import { SIGNIFICANCE_LEVEL, compareSamples, quantileTest } from './stats.ts'
 import type { TestResult } from './stats.ts'
 
 /** Fewer workload seconds than this in either run: no test. */
@@ -43,7 +45,18 @@ export function workloadRows (run: LoadedRun): TimeseriesRow[] {
 }
 
 type Sampler = (r: TimeseriesRow) => number | null
-interface SeriesMetric { key: string, label: string, unit: string, aggregate: string, sample: Sampler, value: (run: LoadedRun, sample: number[]) => number | null }
+interface SeriesMetric {
+  key: string
+  label: string
+  unit: string
+  aggregate: string
+  sample: Sampler
+  value: (run: LoadedRun, sample: number[]) => number | null
+  /** A whole-run percentile: tested on the histogram's records (the per-second sample only when a run lacks it). */
+  quantile?: { histogram: string, q: number }
+  /** Shown, not tested (a maximum). */
+  untested?: true
+}
 
 const valuesOf = (rows: TimeseriesRow[], pick: Sampler): number[] => rows.map(pick).filter((v): v is number => v !== null && Number.isFinite(v))
 const meanOr = (s: number[]): number | null => s.length === 0 ? null : mean(s)
@@ -64,11 +77,11 @@ function seriesMetrics (services: string[]): SeriesMetric[] {
   return [
     { key: 'rate_achieved', label: 'achieved rate (sent)', unit: '/s', aggregate: 'mean of seconds', sample: r => r.sent, value: (_, s) => meanOr(s) },
     { key: 'delivered_rate', label: 'delivered', unit: '/s', aggregate: 'mean of seconds', sample: r => r.delivered, value: (_, s) => meanOr(s) },
-    { key: 'e2e_p50', label: 'e2e p50', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p50_ms, value: percentile('e2e.latency', 50, 'e2e_p50_ms') },
-    { key: 'e2e_p95', label: 'e2e p95', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p95_ms, value: percentile('e2e.latency', 95, 'e2e_p95_ms') },
-    { key: 'e2e_p99', label: 'e2e p99', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p99_ms, value: percentile('e2e.latency', 99, 'e2e_p99_ms') },
-    { key: 'e2e_max', label: 'e2e max', unit: 'ms', aggregate: hdr, sample: r => r.e2e_max_ms, value: percentile('e2e.latency', 'max', 'e2e_max_ms') },
-    { key: 'lateness_p99', label: 'lateness p99', unit: 'ms', aggregate: hdr, sample: r => r.lateness_p99_ms, value: percentile('lwm2m.notify.lateness', 99, 'lateness_p99_ms') },
+    { key: 'e2e_p50', label: 'e2e p50', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p50_ms, value: percentile('e2e.latency', 50, 'e2e_p50_ms'), quantile: { histogram: 'e2e.latency', q: 0.5 } },
+    { key: 'e2e_p95', label: 'e2e p95', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p95_ms, value: percentile('e2e.latency', 95, 'e2e_p95_ms'), quantile: { histogram: 'e2e.latency', q: 0.95 } },
+    { key: 'e2e_p99', label: 'e2e p99', unit: 'ms', aggregate: hdr, sample: r => r.e2e_p99_ms, value: percentile('e2e.latency', 99, 'e2e_p99_ms'), quantile: { histogram: 'e2e.latency', q: 0.99 } },
+    { key: 'e2e_max', label: 'e2e max', unit: 'ms', aggregate: hdr, sample: r => r.e2e_max_ms, value: percentile('e2e.latency', 'max', 'e2e_max_ms'), untested: true },
+    { key: 'lateness_p99', label: 'lateness p99', unit: 'ms', aggregate: hdr, sample: r => r.lateness_p99_ms, value: percentile('lwm2m.notify.lateness', 99, 'lateness_p99_ms'), quantile: { histogram: 'lwm2m.notify.lateness', q: 0.99 } },
     { key: 'consumer_lag', label: 'consumer lag', unit: 'records', aggregate: 'mean of seconds', sample: r => r.consumer_lag, value: (_, s) => meanOr(s) },
     ...services.map((svc): SeriesMetric => ({ key: `cpu_pct_${svc}`, label: `CPU ${svc}`, unit: '%', aggregate: 'mean of seconds',
       sample: r => r.services[svc]?.cpuPct ?? null, value: (_, s) => meanOr(s) })),
@@ -101,9 +114,16 @@ export function compareRuns (runs: LoadedRun[]): Comparison {
     const values = runs.map((run, i) => m.value(run, samples[i]!))
     if (values.every(v => v === null)) continue
     metrics.push({ key: m.key, label: m.label, unit: m.unit, aggregate: m.aggregate, values: values.map((value, i): ComparedValue => {
-      if (i === 0) return { value, delta: null, deltaPct: null, significant: null }
+      const run = runs[i]!
+      if (i === 0 || m.untested === true) return { value, ...(i === 0 ? { delta: null, deltaPct: null } : delta(values[0]!, value)), significant: null }
       const a = samples[0]!
       const b = samples[i]!
+      const ha = m.quantile === undefined ? undefined : runs[0]!.histograms[m.quantile.histogram]
+      const hb = m.quantile === undefined ? undefined : run.histograms[m.quantile.histogram]
+      if (m.quantile !== undefined && ha !== undefined && hb !== undefined && ha.count > 0 && hb.count > 0) {
+        const test = quantileTest(ha, hb, m.quantile.q)
+        return { value, ...delta(values[0]!, value), ...(test.p === null ? {} : { test }), significant: test.p === null ? null : test.p < SIGNIFICANCE_LEVEL }
+      }
       if (a.length < MIN_SAMPLES || b.length < MIN_SAMPLES) return { value, ...delta(values[0]!, value), significant: null }
       const test = compareSamples(a, b)
       return { value, ...delta(values[0]!, value), test, significant: test.p === null ? null : test.p < SIGNIFICANCE_LEVEL }
@@ -122,7 +142,7 @@ export function compareRuns (runs: LoadedRun[]): Comparison {
   }
 }
 
-export const testAbbrev = { 'mann-whitney': 'MWU', welch: 'Welch' } as const
+export const testAbbrev = { 'mann-whitney': 'MWU', welch: 'Welch', quantile: 'Q' } as const
 
 export function fmtValue (v: number | null, unit: string): string {
   if (v === null || !Number.isFinite(v)) return '-'
@@ -144,9 +164,12 @@ export function fmtTest (c: ComparedValue): string {
   return `${c.significant === true ? 'yes' : 'no'} ${testAbbrev[c.test.test]} ${p}`
 }
 
-export const comparisonNote = `significant: p < ${SIGNIFICANCE_LEVEL}, two-sided, each run against run 1, over the per-second samples of the ` +
-  'workload (setup and drain left out). MWU: Mann-Whitney U (default); Welch: Welch\'s t (both runs >= 30 s and ' +
-  'neither sample skewed). Neighbouring seconds are correlated, so read p as a guide, not a proof.'
+export const comparisonNote = `significant: p < ${SIGNIFICANCE_LEVEL}, two-sided, each run against run 1. Q: a whole-run ` +
+  'percentile (e2e, lateness) tested on the runs\' records from their merged histograms (difference of the quantiles ' +
+  'over their McKean-Schrader standard errors): the value shown is the value tested; a maximum is not tested. ' +
+  'Per-second metrics are tested on the per-second samples of the workload (setup and drain left out): MWU ' +
+  'Mann-Whitney U (default), Welch Welch\'s t (both runs >= 30 s and neither sample skewed). Neighbouring records ' +
+  'and seconds are correlated, so read p as a guide, not a proof.'
 
 export function formatRunList (c: Comparison): string {
   return c.runs.map((r, i) => `  ${i + 1}  ${r.runId}  ${r.experiment} (${r.kind})  ${r.workloadSeconds} s of workload` +

@@ -1,15 +1,19 @@
-// Two-sample tests for `fleetlab compare`: is a metric's per-second sample of run B different from run A's?
-// Mann-Whitney U (rank based, no assumption about the shape; per-second latency percentiles are skewed) is the
-// default; Welch's t (unequal variances) is used where it fits: both samples of at least 30 seconds and neither
-// strongly skewed (|skewness| <= 1), where the mean is near normal and the t-test has more power.
-// Per-second samples of one run are autocorrelated, so p-values are optimistic; compare says so in its output.
+// Two-sample tests for `fleetlab compare`.
+// - A whole-run percentile (what compare shows for latency, from the merged HDR histograms) is tested on the
+//   records themselves: the difference of the two runs' q-quantiles over the McKean-Schrader standard error of
+//   each, read from the distribution-free confidence interval of a quantile (the values at ranks
+//   n q ± 1.96 sqrt(n q (1 - q))), plus the histograms' own resolution; a two-sided normal p.
+// - A per-second metric (rates, lag, CPU, memory) is tested on its per-second samples: Mann-Whitney U (rank based,
+//   no assumption about the shape) by default, Welch's t (unequal variances) where it fits: both samples of at
+//   least 30 seconds and neither strongly skewed (|skewness| <= 1), where the mean is near normal.
+// Neighbouring records and seconds of one run are correlated, so p-values are optimistic; compare says so.
 import { errorFunction, gammaln, mean, sampleSkewness, sampleVariance } from 'simple-statistics'
 
-export type TestName = 'mann-whitney' | 'welch'
+export type TestName = 'mann-whitney' | 'welch' | 'quantile'
 
 export interface TestResult {
   test: TestName
-  /** U of the first sample (Mann-Whitney) or t (Welch). */
+  /** U of the first sample (Mann-Whitney), t (Welch) or z (quantile). */
   statistic: number
   /** Two-sided p-value; null when a sample is too small to test. */
   p: number | null
@@ -128,3 +132,49 @@ export function compareSamples (a: readonly number[], b: readonly number[]): Tes
 }
 
 export const SIGNIFICANCE_LEVEL = 0.05
+
+/** A run's records as a histogram (LatencyHistogram): how many, and the value at a percentile (0..100). */
+export interface QuantileSource {
+  readonly count: number
+  readonly significantDigits: number
+  percentile (p: number): number
+}
+
+const Z95 = 1.959963984540054
+
+/**
+ * The standard error of the q-quantile (0 < q < 1) of a histogram's records, McKean-Schrader: the distribution-free
+ * 95 % interval of the quantile runs from the value at rank n q - 1.96 sqrt(n q (1 - q)) to the one at n q + ...;
+ * its width over 2 x 1.96. Null below 2 records.
+ */
+export function quantileStandardError (h: QuantileSource, q: number): number | null {
+  const n = h.count
+  if (n < 2) return null
+  const half = Z95 * Math.sqrt(n * q * (1 - q))
+  const lo = Math.max(1, Math.floor(n * q - half))
+  const hi = Math.min(n, Math.ceil(n * q + half))
+  return (h.percentile(100 * hi / n) - h.percentile(100 * lo / n)) / (2 * Z95)
+}
+
+/**
+ * Whether two runs' q-quantiles differ: z = (Q_b - Q_a) / sqrt(se_a^2 + se_b^2 + the quantization of both), the
+ * quantization being a value's HDR resolution (value x 10^-digits) as a uniform error (width^2 / 12). Two-sided
+ * normal p; null when a histogram has fewer than MIN_QUANTILE_RECORDS records or the tail rank is not reached.
+ */
+export function quantileTest (a: QuantileSource, b: QuantileSource, q: number): TestResult {
+  if (!(q > 0 && q < 1)) throw new RangeError(`quantile must be within (0, 1), got ${q}`)
+  const na = a.count
+  const nb = b.count
+  // at least ~10 records beyond the quantile on each side, or the interval is not there to read
+  if (Math.min(na, nb) * Math.min(q, 1 - q) < 10) return { test: 'quantile', statistic: Number.NaN, p: null }
+  const qa = a.percentile(100 * q)
+  const qb = b.percentile(100 * q)
+  const sa = quantileStandardError(a, q)!
+  const sb = quantileStandardError(b, q)!
+  const resolution = (v: number, digits: number): number => (Math.abs(v) * 10 ** -digits) ** 2 / 12
+  const se = Math.sqrt(sa ** 2 + sb ** 2 + resolution(qa, a.significantDigits) + resolution(qb, b.significantDigits))
+  const diff = qb - qa
+  if (!(se > 0)) return { test: 'quantile', statistic: diff === 0 ? 0 : Math.sign(diff) * Infinity, p: diff === 0 ? 1 : 0 }
+  const z = diff / se
+  return { test: 'quantile', statistic: z, p: Math.min(1, twoSidedNormal(Math.abs(z))) }
+}

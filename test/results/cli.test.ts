@@ -14,7 +14,7 @@ test('compare: table by default, csv and html to a file; deltas and significance
   const r = await runCli(['compare', '2026-11-22T01-00-00-linear-aaaa', slow.dir, '--runs-dir', parent])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /1 {2}2026-11-22T01-00-00-linear-aaaa {2}linear-ramp \(linear\) {2}12 s of workload/)
-  assert.match(r.stdout, /e2e p99 +ms .* yes MWU p[<=]0\.\d+/)
+  assert.match(r.stdout, /e2e p99 +ms .* yes Q p[<=]0\.\d+/)
   assert.match(r.stdout, /\nloss +% +0\.\d{3} +0\.\d{3} +[-+±]/)
 
   const csv = await runCli(['compare', join(parent, '2026-11-22T01-00-00-linear-aaaa'), slow.dir, '--format', 'csv'])

@@ -1,9 +1,11 @@
 // Known values: scipy.stats.mannwhitneyu's documented example (method='asymptotic', continuity correction),
-// Student's t quantiles from the tables, Welch's t/df by hand and its p by numeric integration of the t density.
+// Student's t quantiles from the tables, Welch's t/df by hand and its p by numeric integration of the t density;
+// the quantile test against normal theory and by its error rates on seeded samples.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Prng } from '../../lib/random.ts'
-import { compareSamples, mannWhitneyU, ranks, regularizedIncompleteBeta, studentTTwoSided, welchFits, welchTTest } from '../../results/stats.ts'
+import { LatencyHistogram } from '../../lib/metrics/histogram.ts'
+import { SIGNIFICANCE_LEVEL, compareSamples, mannWhitneyU, quantileStandardError, quantileTest, ranks, regularizedIncompleteBeta, studentTTwoSided, welchFits, welchTTest } from '../../results/stats.ts'
 
 const close = (actual: number | null, expected: number, tol: number, what = ''): void => {
   assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${what} ${actual} vs ${expected} (±${tol})`)
@@ -60,4 +62,34 @@ test('Welch is used for long, symmetric samples; Mann-Whitney otherwise', () => 
   assert.equal(compareSamples(uniform(20, 0), uniform(20, 0)).test, 'mann-whitney', 'too short')
   assert.equal(compareSamples(skewed(60), skewed(60)).test, 'mann-whitney', 'skewed')
   assert.equal(compareSamples(Array(40).fill(1), uniform(40, 0)).test, 'mann-whitney', 'constant')
+})
+
+test('quantile test: the McKean-Schrader standard error matches the normal theory; same distributions are significant about 5 % of the time, a shift of four errors nearly always', () => {
+  const prng = new Prng(7)
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - prng.next())) * Math.cos(2 * Math.PI * prng.next())
+  const histogram = (n: number, shiftMs = 0): LatencyHistogram => {
+    const h = new LatencyHistogram()
+    for (let i = 0; i < n; i++) h.record(10 + shiftMs + normal())
+    return h
+  }
+  const n = 10_000
+  // the median of N(10, 1): standard error sqrt(pi / 2) / sqrt(n)
+  const se = quantileStandardError(histogram(n), 0.5)!
+  const theory = Math.sqrt(Math.PI / 2) / Math.sqrt(n)
+  assert.ok(Math.abs(se / theory - 1) < 0.25, `se ${se} vs ${theory}`)
+  let falsePositives = 0
+  let detected = 0
+  const trials = 100
+  for (let i = 0; i < trials; i++) {
+    const a = histogram(n)
+    if (quantileTest(a, histogram(n), 0.99).p! < SIGNIFICANCE_LEVEL) falsePositives++
+    // p99 of N(0, 1) over 10,000 records has a standard error of 0.037 ms, 0.053 ms for the difference of two runs:
+    // a shift of 0.2 ms is about 4 of them
+    if (quantileTest(a, histogram(n, 0.2), 0.99).p! < SIGNIFICANCE_LEVEL) detected++
+  }
+  assert.ok(falsePositives <= 12, `${falsePositives} of ${trials} same-distribution pairs significant`)
+  assert.ok(detected >= 80, `${detected} of ${trials} shifted pairs detected`)
+  // too few records beyond the quantile: no test
+  assert.equal(quantileTest(histogram(500), histogram(500), 0.99).p, null)
+  assert.throws(() => quantileTest(histogram(10), histogram(10), 1), /within \(0, 1\)/)
 })
