@@ -148,6 +148,11 @@ export interface SummaryRow {
   errors: number | null
   thresholds_passed: number | null
   thresholds_failed: number | null
+  /**
+   * End-to-end latencies outside what the histogram holds, recorded at its edge: below 0 ms (a gateway's clock
+   * ahead of the sink's: the two processes' clocks disagree) or above its top. Empty in runs made before it.
+   */
+  e2e_clamped: number | null
 }
 
 export const summaryTextColumns = ['run_id', 'experiment', 'kind'] as const
@@ -156,8 +161,11 @@ export const summaryNumberColumns = [
   'duration_s', 'devices_peak', 'sent', 'delivered', 'lost', 'lost_not_in_edge', 'lost_not_mirrored', 'lost_not_consumed',
   'duplicates', 'late', 'loss_ratio', 'rate_target_mean', 'rate_achieved_mean', 'rate_accuracy_pct', 'e2e_p50_ms',
   'e2e_p95_ms', 'e2e_p99_ms', 'e2e_p999_ms', 'e2e_max_ms', 'e2e_mean_ms', 'lateness_p99_ms', 'consumer_lag_max', 'errors',
-  'thresholds_passed', 'thresholds_failed',
+  'thresholds_passed', 'thresholds_failed', 'e2e_clamped',
 ] as const satisfies readonly SummaryNumberColumn[]
+
+/** Columns added to summary.csv after its first runs: a run without them loads with empty cells. */
+export const summaryLaterColumns: ReadonlySet<string> = new Set(['e2e_clamped'])
 export const summaryColumns = ['run_id', 'experiment', 'kind', 'complete', ...summaryNumberColumns] as const
 
 export interface HistogramsFile {

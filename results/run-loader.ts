@@ -7,7 +7,7 @@ import { FleetlabError } from '../lib/errors.ts'
 import { LatencyHistogram } from '../lib/metrics/histogram.ts'
 import type { HistogramJSON } from '../lib/metrics/histogram.ts'
 import {
-  RUN_FORMAT_VERSION, defaultRunsDir, eventColumns, files, summaryColumns, summaryNumberColumns, timeseriesFixedColumns,
+  RUN_FORMAT_VERSION, defaultRunsDir, eventColumns, files, summaryColumns, summaryLaterColumns, summaryNumberColumns, timeseriesFixedColumns,
   timeseriesLaterColumns, timeseriesNumberColumns,
 } from './run-format.ts'
 import type { RunEvent, RunMeta, SummaryRow, TimeseriesRow } from './run-format.ts'
@@ -135,7 +135,7 @@ export function parseEvents (dir: string, text: string, tolerateCut: boolean): R
 
 function loadSummary (dir: string, text: string): SummaryRow {
   const { header, records } = parseCsv(dir, files.summary, text, false)
-  expectColumns(dir, files.summary, header, summaryColumns)
+  expectColumns(dir, files.summary, header, summaryColumns.filter(c => !summaryLaterColumns.has(c)))
   const r = records[0]
   if (r === undefined) throw fail(`${join(dir, files.summary)}: a header but no row`, 'the run stopped while writing its summary')
   const at = (c: string): string | undefined => r[header.indexOf(c)]

@@ -44,6 +44,9 @@ export function formatRunSummary (meta: RunMeta, summary: SummaryRow, options: {
     (s.rate_accuracy_pct === null ? '' : `  (${s.rate_accuracy_pct.toFixed(1)} %)`))
   add('e2e latency', `p50 ${fmtMs(s.e2e_p50_ms)}  p95 ${fmtMs(s.e2e_p95_ms)}  p99 ${fmtMs(s.e2e_p99_ms)}  p99.9 ${fmtMs(s.e2e_p999_ms)}  ` +
     `max ${fmtMs(s.e2e_max_ms)}  mean ${fmtMs(s.e2e_mean_ms)}`)
+  if ((s.e2e_clamped ?? 0) > 0) {
+    add('e2e clamped', `${fmtNumber(s.e2e_clamped)} latencies outside the histogram (below 0 ms: a gateway's clock ahead of the sink's; or above its top)`)
+  }
   add('lateness', `p99 ${fmtMs(s.lateness_p99_ms)}`)
   add('consumer lag', `${fmtNumber(s.consumer_lag_max)} max`)
   add('errors', fmtNumber(s.errors))

@@ -114,5 +114,6 @@ export function summaryRow (input: SummaryInput & { readonly reconciliation: Rec
     errors: metrics.errors ?? 0,
     thresholds_passed: thresholds.passed,
     thresholds_failed: thresholds.failed,
+    e2e_clamped: input.assembler.histogram(metric.e2e)?.clamped ?? 0,
   }
 }

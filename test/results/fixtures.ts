@@ -87,7 +87,7 @@ export function makeSummary (runId: string, rows: TimeseriesRow[], e2e: LatencyH
     loss_ratio: 3 / sent, rate_target_mean: 100, rate_achieved_mean: 99.5, rate_accuracy_pct: 99.5,
     e2e_p50_ms: e2e.percentile(50), e2e_p95_ms: e2e.percentile(95), e2e_p99_ms: e2e.percentile(99), e2e_p999_ms: e2e.percentile(99.9),
     e2e_max_ms: e2e.max, e2e_mean_ms: e2e.mean, lateness_p99_ms: 1.98, consumer_lag_max: 9, errors: 0,
-    thresholds_passed: 1, thresholds_failed: 1,
+    thresholds_passed: 1, thresholds_failed: 1, e2e_clamped: 0,
   }
 }
 

@@ -83,6 +83,20 @@ test('finish works for an incomplete run and records why', async t => {
   assert.equal(run.rows.length, rows.length)
 })
 
+test('a summary.csv from before e2e_clamped loads with it empty', async t => {
+  const parent = await tempDir(t)
+  const { dir } = await writeRun(parent, 'older', { seed: 9, seconds: 3, e2eBaseMs: 10, e2eScaleMs: 1 })
+  const path = join(dir, 'summary.csv')
+  const [header, row] = (await readFile(path, 'utf8')).trim().split('\n')
+  const at = header!.split(',').indexOf('e2e_clamped')
+  assert.ok(at >= 0)
+  const drop = (line: string): string => line.split(',').filter((_, i) => i !== at).join(',')
+  await writeFile(path, `${drop(header!)}\n${drop(row!)}\n`)
+  const run = await loadRun(dir)
+  assert.equal(run.summary?.e2e_clamped, null)
+  assert.equal(run.summary?.sent !== null, true)
+})
+
 test('loadRun errors name the problem with FLEETLAB_RESULTS and a hint', async t => {
   const parent = await tempDir(t)
   await assert.rejects(loadRun(join(parent, 'nope'), parent), resultsError(/no run folder at .*nope/, /no runs under/))

@@ -23,6 +23,8 @@ test('the end-of-run summary: aligned measures, thresholds with ✓/✗ and thei
   assert.match(text, /\n {2}✓ e2e\.p99 <500ms +99\.1 ms\n {2}✗ loss\.ratio <0\.0001 +0\.100 %/)
   assert.match(text, /results {2}\/x\/results\/runs\/2026-11-22T02-40-05-linear-3f9a\nreport {3}fleetlab report 2026-11-22T02-40-05-linear-3f9a$/)
   assert.doesNotMatch(text, /\x1b\[/, 'no colour codes')
+  assert.doesNotMatch(text, /e2e clamped/, 'said only when there are any')
+  assert.match(formatRunSummary(meta, { ...summary, e2e_clamped: 12 }), /e2e clamped\.+ 12 latencies outside the histogram \(below 0 ms: a gateway's clock ahead of the sink's/)
   const cut = formatRunSummary({ ...meta, complete: false, incompleteReason: 'interrupted (SIGINT)' }, summary)
   assert.match(cut.split('\n')[1]!, /^INCOMPLETE: interrupted \(SIGINT\)$/)
 })
