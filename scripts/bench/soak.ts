@@ -1,6 +1,7 @@
 // `npm run bench:soak`: an hour at 1,000 notifications/s (1,000 devices at 1/s, file sink, process runtime by
 // default) and the runner's memory over it: its RSS every 5 minutes, and whether it stayed within RSS_TOLERANCE of
-// its highest reading in the second minute (scripts/lib/memory-figures.ts, the same rule as the 10-minute test).
+// its highest reading in the second minute, and its slope over the second half (scripts/lib/memory-figures.ts,
+// shared with the 10-minute test).
 // Options: --duration <s> (default 3600), --runtime process|docker, --results-dir <dir>.
 // Figures on stdout, progress on stderr; MISSED when the memory grew past the tolerance; exit 1 when the run failed.
 import { mkdtemp } from 'node:fs/promises'
@@ -11,7 +12,7 @@ import { LinearExperiment } from '../../experiments/index.ts'
 import { runExperiment } from '../../experiments/runner.ts'
 import { parseRuntimeKind } from '../../platform/runtime/index.ts'
 import { loadRun } from '../../results/run-folder.ts'
-import { memoryFigures, RSS_TOLERANCE } from '../lib/memory-figures.ts'
+import { MAX_SLOPE_MB_PER_MIN, memoryFigures, RSS_TOLERANCE } from '../lib/memory-figures.ts'
 
 function arg (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -43,4 +44,5 @@ console.log('\nrunner RSS (MB) by minute of the workload')
 for (const [s, mb] of m.curve) console.log(`  ${String(Math.round(s / 60)).padStart(3)} min  ${mb.toFixed(1).padStart(7)}`)
 console.log(`\n  ${m.held ? 'met   ' : 'MISSED'}  runner RSS within ${RSS_TOLERANCE * 100} % of its level in the second minute: ${m.referenceMb} -> at most ${m.maxMb} MB (${(m.growth * 100).toFixed(1)} %, at ${m.maxAtS} s)`)
 console.log(`          from the single reading at 60 s (${m.firstMinuteMb} MB): ${(m.growthFromFirstMinute * 100).toFixed(1)} %`)
+console.log(`  ${m.flat ? 'met   ' : 'MISSED'}  no growth that keeps going: slope over the second half ${m.slopeMbPerMin.toFixed(3)} MB/min (at most ${MAX_SLOPE_MB_PER_MIN})`)
 process.exitCode = outcome.meta.complete ? 0 : 1
