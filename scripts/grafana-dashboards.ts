@@ -94,6 +94,10 @@ const dashboards: Record<string, unknown> = {
       { expr: `fleetlab_devices_active${run}`, legend: 'active' },
       { expr: `fleetlab_devices_registered${run}`, legend: 'registered' },
     ] },
+    { title: 'devices by gateway: active and registered', w: 24, targets: [
+      { expr: `fleetlab_gateway_devices_active${run}`, legend: '{{gateway}} active' },
+      { expr: `fleetlab_gateway_devices_registered${run}`, legend: '{{gateway}} registered' },
+    ] },
   ]),
   pipeline: prometheusDashboard('fleetlab-pipeline', 'fleetlab: pipeline', 'Records through each stage, edge to sink, and where they are lost or late.', [
     { title: 'records per second at each stage', unit: 'reqps', w: 24, targets: [
