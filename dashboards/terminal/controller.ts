@@ -38,7 +38,7 @@ export const helpText = (live: boolean, replay: boolean): string => [
   `  q      leave the dashboard${live ? ' (asks before aborting the run)' : ''}`,
   '  p      pause / resume the view',
   '  l      log scale for the latency chart',
-  ...(replay ? ['  ← →    move the time cursor one second (shift: 10)', '  space  play / stop the replay', '  + -    replay speed'] : []),
+  ...(replay ? ['  ← →    move the time cursor one second (H L: ten)', '  space  play / stop the replay', '  + -    replay speed'] : []),
   '  ?      this help (any key closes it)',
 ].join('\n')
 
@@ -115,8 +115,8 @@ export class DashboardController {
     if (c === undefined) return
     if (key === 'left') c.step(-1)
     else if (key === 'right') c.step(1)
-    else if (key === 'S-left' || key === 'H') c.step(-10)
-    else if (key === 'S-right' || key === 'L') c.step(10)
+    else if (key === 'H') c.step(-10)
+    else if (key === 'L') c.step(10)
     else if (key === 'space' || key === ' ') c.togglePlay()
     else if (key === '+' || key === '=') c.faster()
     else if (key === '-' || key === '_') c.slower()
