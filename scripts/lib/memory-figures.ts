@@ -18,8 +18,8 @@ import { nonWorkloadPhases } from '../../results/run-format.ts'
 
 /** A later RSS may be at most this fraction above the reference. */
 export const RSS_TOLERANCE = 0.10
-/** RSS over the second half of the workload may grow at most this fast (a leak of the old kind: about 17 MB/min). */
-export const MAX_SLOPE_MB_PER_MIN = 1
+/** RSS over the second half of the workload may grow at most this fast: a leak of the old kind grew about 17 MB/min; runs here measured 0.07-0.52 MB/min. */
+export const MAX_SLOPE_MB_PER_MIN = 2
 /** The reference window, seconds into the workload. */
 export const REFERENCE_FROM_S = 60
 export const REFERENCE_TO_S = 120
