@@ -6,7 +6,7 @@ import { Command } from 'commander'
 import { FleetlabError, InvalidConfigError } from '../lib/errors.ts'
 import { defaultRunsDir, files } from '../results/run-format.ts'
 import type { RunMeta } from '../results/run-format.ts'
-import { listRuns, resolveRunDir } from '../results/run-loader.ts'
+import { listRuns, parseTimeseries, resolveRunDir } from '../results/run-loader.ts'
 import { DashboardController } from '../dashboards/terminal/controller.ts'
 import { RunFollower, openReplay, readRunMeta } from '../dashboards/terminal/replay.ts'
 import type { CliContext } from './context.ts'
@@ -111,6 +111,8 @@ async function serviceKeys (dir: string): Promise<string[]> {
   const bytes = handle === undefined ? 0 : (await handle.read(head, 0, head.length, 0)).bytesRead
   await handle?.close()
   const text = head.subarray(0, bytes).toString('utf8')
-  const header = text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n')).split(',')
-  return header.filter(c => c.startsWith('cpu_pct_')).map(c => c.slice('cpu_pct_'.length))
+  const newline = text.indexOf('\n')
+  if (newline < 0) return []
+  // the loader's own reading of the header (results/run-loader.ts)
+  return parseTimeseries(dir, text.slice(0, newline + 1), false).services
 }
