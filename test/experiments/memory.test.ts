@@ -1,3 +1,4 @@
+// test-file-timeout: 1500000
 // A long run's memory stays flat: 10 minutes at 1,000 notifications/s (1,000 devices at 1/s, process runtime, the
 // file sink) through the real binary, and the runner's RSS (its own monitor, timeseries.csv mem_mb_runner) does not
 // keep growing: its slope over the second half of the workload stays under MAX_SLOPE_MB_PER_MIN (the runner that
