@@ -62,8 +62,14 @@ export interface ConsumeOptions {
 export type GroupEvent =
   /** The member was told to rejoin (another member joined or left): it stops fetching until it has joined again. */
   | { type: 'rebalancing', atMs: number }
-  /** Joined (again): the partitions it owns now, and how long it did not consume since 'rebalancing' (if it saw one). */
-  | { type: 'joined', atMs: number, partitions: number, pauseMs: number | undefined, memberId: string }
+  /** Joined (again): the partitions it owns now; rejoined is true after a 'rebalancing' (false on the first join). */
+  | { type: 'joined', atMs: number, partitions: number, rejoined: boolean, memberId: string }
+  /**
+   * Fetching again after a rejoin: pauseMs from 'rebalancing' (the member stopped handing over records) to the end
+   * of its first fetch after the join (offsets fetched, records in hand or none waiting); joinMs of it was the
+   * JoinGroup and SyncGroup round, the rest the offset fetch and the fetch.
+   */
+  | { type: 'resumed', atMs: number, pauseMs: number, joinMs: number, partitions: number }
   /** The client gave up on an error (it restarts itself when the error is retriable). */
   | { type: 'crash', atMs: number, error: string, restart: boolean }
 

@@ -109,7 +109,7 @@ export class KafkaJsClient implements KafkaClient {
   async consume (options: ConsumeOptions): Promise<KafkaConsumer> {
     await this.#waitForTopics(options.topics.filter((t): t is string => typeof t === 'string'), options.waitForTopicsMs ?? 30_000)
     // KafkaJS has only eager assignors (RoundRobin): every membership change is a stop-the-world rebalance (no
-    // KIP-429 cooperative-sticky), so the consumer tells how long each one paused it (onGroupEvent 'joined').
+    // KIP-429 cooperative-sticky), so the consumer tells how long each one paused it (onGroupEvent 'resumed').
     const sessionTimeout = options.sessionTimeoutMs ?? 10_000
     const consumer: Consumer = this.#kafka.consumer({
       groupId: options.groupId, maxWaitTimeInMs: 100, sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
@@ -258,9 +258,16 @@ async function eachBatch (payload: EachBatchPayload, options: ConsumeOptions): P
   if (last !== undefined) resolveOffset(last)
 }
 
-/** Rebalances and crashes of one consumer, from KafkaJS's instrumentation events. */
+/**
+ * Rebalances and crashes of one consumer, from KafkaJS's instrumentation events. KafkaJS emits REBALANCING once its
+ * fetch loop has stopped on the coordinator's "rebalance in progress" (every batch in hand ended), GROUP_JOIN after
+ * the SyncGroup, and FETCH after each fetch: the pause told is REBALANCING to the first FETCH after the join, the
+ * whole time this member handed over no records. (The join alone was a few ms to a second here; the offset fetch
+ * and the first fetch after it are part of the pause too.)
+ */
 function watchGroup (consumer: Consumer, tell: (e: GroupEvent) => void): void {
   let since: number | undefined
+  let joined: { atMs: number, since: number, partitions: number } | undefined
   consumer.on(consumer.events.REBALANCING, () => {
     since ??= Date.now()
     tell({ type: 'rebalancing', atMs: since })
@@ -268,8 +275,15 @@ function watchGroup (consumer: Consumer, tell: (e: GroupEvent) => void): void {
   consumer.on(consumer.events.GROUP_JOIN, e => {
     const now = Date.now()
     const assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
-    tell({ type: 'joined', atMs: now, partitions: assigned, pauseMs: since === undefined ? undefined : now - since, memberId: e.payload.memberId })
+    tell({ type: 'joined', atMs: now, partitions: assigned, rejoined: since !== undefined, memberId: e.payload.memberId })
+    joined = since === undefined ? undefined : { atMs: now, since, partitions: assigned }
     since = undefined
+  })
+  consumer.on(consumer.events.FETCH, () => {
+    if (joined === undefined) return
+    const now = Date.now()
+    tell({ type: 'resumed', atMs: now, pauseMs: now - joined.since, joinMs: joined.atMs - joined.since, partitions: joined.partitions })
+    joined = undefined
   })
   consumer.on(consumer.events.CRASH, e => {
     tell({ type: 'crash', atMs: Date.now(), error: e.payload.error.message, restart: e.payload.restart })

@@ -236,15 +236,15 @@ export class SinkConsumer {
   #group (e: GroupEvent): void {
     const metrics = this.#deps.metrics
     const event = this.#deps.event ?? (() => {})
+    const partitions = (n: number): string => `${n} partition${n === 1 ? '' : 's'}`
     if (e.type === 'joined') {
       metrics.gauge(sinkMetrics.partitions, e.partitions, 'last')
-      if (e.pauseMs !== undefined) {
-        metrics.counter(sinkMetrics.rebalances)
-        metrics.histogram(sinkMetrics.rebalancePause, e.pauseMs)
-        event('sink.rebalance', `joined the group with ${e.partitions} partition${e.partitions === 1 ? '' : 's'} after a ${e.pauseMs} ms pause`)
-      } else {
-        event('sink.joined', `joined the group with ${e.partitions} partition${e.partitions === 1 ? '' : 's'}`)
-      }
+      if (!e.rejoined) event('sink.joined', `joined the group with ${partitions(e.partitions)}`)
+    } else if (e.type === 'resumed') {
+      metrics.counter(sinkMetrics.rebalances)
+      metrics.histogram(sinkMetrics.rebalancePause, e.pauseMs)
+      // "after a <ms> ms pause" is read back by the run (the autoscaler's knowledge) and bench:autoscale
+      event('sink.rebalance', `joined the group with ${partitions(e.partitions)} after a ${e.pauseMs} ms pause (stopped to first fetch; the join took ${e.joinMs} ms)`)
     } else if (e.type === 'crash') {
       event('sink.error', `consumer crashed: ${e.error}${e.restart ? ' (restarting)' : ''}`)
     }

@@ -81,9 +81,9 @@ const f = (v: number | undefined, digits = 0): string => v === undefined ? '-' :
 console.log(`bench:autoscale  fleetlab ${version()}, node ${process.version}, ${cpus().length} cores, ${runtime} runtime, load average ${load0.join(' ')} -> ${loadavg().map(v => v.toFixed(2)).join(' ')}`)
 console.log(`load: 100 devices at 1/s, x10 rate burst for 60 s after 30 s, 90 s recovery; sink 5 ms per record (wait); ${PARTITIONS} partitions; lag threshold ${LAG_THRESHOLD}, lag SLO ${LAG_SLO_S} s; runs in ${runsDir}\n`)
 console.log(table(
-  ['policy', 'peak lag', 'peak lag s', 'first up s', 'drain s', 's over SLO', 'replica-s', 'max repl.', 'dir. changes', 'steady changes', 'steps', 'rebalance ms p50/max', 'lost', 'dups'],
+  ['policy', 'peak lag', 'peak lag s', 'first up s', 'drain s', 's over SLO', 'replica-s', 'max repl.', 'dir. changes', 'steady changes', 'steps', 'replica pause ms p50/max', 'rebalances', 'group pause ms max', 'lost', 'dups'],
   figures.map(x => [x.policy, x.peakLag, f(x.peakLagSeconds, 1), f(x.firstScaleUpS, 1), f(x.drainS), x.secondsOverSlo, x.replicaSeconds, x.maxReplicas, x.changesOfDirection, x.steadyChanges, x.scaleSteps,
-    `${f(x.rebalancePauseMedianMs)}/${f(x.rebalancePauseMaxMs)}`, x.lost, x.duplicates]),
+    `${f(x.rebalancePauseMedianMs)}/${f(x.rebalancePauseMaxMs)}`, x.groupRebalances, f(x.groupRebalanceMaxMs), x.lost, x.duplicates]),
 ))
 console.log('\ngoals')
 const goal = (what: string, met: boolean | undefined, detail: string): void => console.log(`  ${met === undefined ? '?' : met ? 'met   ' : 'MISSED'}  ${what}: ${detail}`)

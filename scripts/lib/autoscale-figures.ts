@@ -20,9 +20,15 @@ export interface AutoscaleFigures {
   readonly changesOfDirection: number
   readonly steadyChanges: number
   readonly scaleSteps: number
-  /** Rebalance pauses the sink replicas reported, ms. */
+  /** Rebalance pauses the sink replicas reported (each from stopping to its first fetch after the join), ms. */
   readonly rebalancePauseMedianMs: number | undefined
   readonly rebalancePauseMaxMs: number | undefined
+  /**
+   * The group's rebalances: the replicas' pauses that overlap in time merged into one window, from the first
+   * replica that stopped to the last that fetched again (what the group as a whole lost to it).
+   */
+  readonly groupRebalances: number
+  readonly groupRebalanceMaxMs: number | undefined
   readonly lost: number
   readonly duplicates: number
 }
@@ -54,7 +60,10 @@ export function autoscaleFigures (run: LoadedRun, o: FigureOptions): AutoscaleFi
   const steadyEnd = rows.at(-1)?.t_s ?? 0
   const steady = rows.filter(r => (burstStart !== undefined && r.t_s < burstStart && r.phase !== 'ramp') ||
     (r.phase !== 'drain' && burstEnd !== undefined && r.t_s >= steadyEnd - o.steadyTailS))
-  const pauses = run.events.filter(e => e.kind === 'sink.rebalance').map(e => Number(/after a (\d+) ms pause/.exec(e.detail)?.[1])).filter(Number.isFinite).sort((a, b) => a - b)
+  const told = run.events.filter(e => e.kind === 'sink.rebalance').map(e => ({ endS: e.t_s, ms: Number(/after a (\d+) ms pause/.exec(e.detail)?.[1]) }))
+    .filter(p => Number.isFinite(p.ms))
+  const pauses = told.map(p => p.ms).sort((a, b) => a - b)
+  const windows = mergeWindows(told.map(p => [p.endS * 1000 - p.ms, p.endS * 1000]))
   return {
     policy: o.policy,
     peakLag: Math.max(0, ...rows.map(r => r.consumer_lag ?? 0)),
@@ -69,6 +78,8 @@ export function autoscaleFigures (run: LoadedRun, o: FigureOptions): AutoscaleFi
     scaleSteps: decisions.filter(d => d.m[1] === 'scale-up' || d.m[1] === 'scale-down').length,
     rebalancePauseMedianMs: pauses.length === 0 ? undefined : pauses[Math.floor(pauses.length / 2)],
     rebalancePauseMaxMs: pauses.at(-1),
+    groupRebalances: windows.length,
+    groupRebalanceMaxMs: windows.length === 0 ? undefined : Math.round(Math.max(...windows.map(([a, b]) => b - a))),
     lost: run.summary?.lost ?? 0,
     duplicates: run.summary?.duplicates ?? 0,
   }
@@ -85,4 +96,15 @@ export function directionChanges (series: readonly number[]): number {
     last = d
   }
   return changes
+}
+
+/** Intervals [start, end] merged where they overlap, in time order. */
+export function mergeWindows (intervals: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    const last = out.at(-1)
+    if (last !== undefined && a <= last[1]) last[1] = Math.max(last[1], b)
+    else out.push([a, b])
+  }
+  return out
 }

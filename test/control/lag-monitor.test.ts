@@ -13,7 +13,7 @@ import type { MetricWindow } from '../../lib/metrics/window.ts'
 import { bootstrapOf, defaultPlatformConfig } from '../../platform/config.ts'
 import type { PlatformConfig } from '../../platform/config.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
-import type { KafkaClient, KafkaProducer } from '../../platform/kafka/client.ts'
+import type { GroupEvent, KafkaClient, KafkaProducer } from '../../platform/kafka/client.ts'
 import { platformDown, platformUp } from '../../platform/platform.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
@@ -197,6 +197,50 @@ test('a slow consumer working through one long batch commits as it goes (a check
   assert.ok(batchEnds.length >= 2, `onBatchEnd ${batchEnds.length} times`)
   assert.ok(batchEnds.some(lag => lag > 0), `a checkpoint with records behind it (${batchEnds.join(', ')})`)
   assert.equal(batchEnds.at(-1), 0)
+})
+
+test('a rebalance pause runs from the member stopping to its first fetch after the join: it covers the real gap in the records it handed over', { timeout: 90_000 }, async t => {
+  const { topic, producers: [producer] } = await topicOn(t, [cloud])
+  await producer!.send(topic, records(4000))
+  const groupId = uniqueName('pause')
+  const handed: number[] = []
+  const eventsA: GroupEvent[] = []
+  const eventsB: GroupEvent[] = []
+  const slow = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 4)) }
+  const a = await cloud.consume({
+    groupId, topics: [topic], fromBeginning: true,
+    onRecord: async () => { handed.push(Date.now()); await slow() },
+    onBatchEnd: () => {},
+    onGroupEvent: e => eventsA.push(e),
+  })
+  t.after(() => a.close().catch(() => {}))
+  await waitFor('the first member consuming', async () => handed.length >= 200 ? true : undefined, 30_000)
+  const b = await cloud.consume({ groupId, topics: [topic], fromBeginning: true, onRecord: slow, onBatchEnd: () => {}, onGroupEvent: e => eventsB.push(e) })
+  t.after(() => b.close().catch(() => {}))
+  const resumed = await waitFor('the first member fetching again after the rebalance', async () => {
+    const r = eventsA.find(e => e.type === 'resumed')
+    return r !== undefined && handed.some(at => at >= r.atMs) ? r : undefined
+  }, 30_000)
+  assert.equal(resumed.type, 'resumed')
+  if (resumed.type !== 'resumed') return
+  const rebalancing = eventsA.find(e => e.type === 'rebalancing')
+  assert.ok(rebalancing !== undefined, `events of the first member: ${JSON.stringify(eventsA)}`)
+  assert.equal(resumed.pauseMs, resumed.atMs - rebalancing.atMs)
+  assert.ok(resumed.joinMs >= 0 && resumed.joinMs <= resumed.pauseMs, `join ${resumed.joinMs} ms within the pause ${resumed.pauseMs} ms`)
+  assert.ok(resumed.partitions > 0 && resumed.partitions < PARTITIONS, `${resumed.partitions} of ${PARTITIONS} partitions after the rebalance`)
+  const rejoin = eventsA.filter(e => e.type === 'joined')
+  assert.deepEqual(rejoin.map(e => e.type === 'joined' && e.rejoined), [false, true], 'a first join, then a rejoin')
+  // the member handed over nothing while it was paused, and the pause is nearly all of the gap it left (a record of
+  // 4 ms ending just before the stop, a little scheduling)
+  assert.equal(handed.filter(at => at > rebalancing.atMs && at < resumed.atMs).length, 0, 'no record handed over within the pause')
+  const before = Math.max(...handed.filter(at => at <= rebalancing.atMs))
+  const after = Math.min(...handed.filter(at => at >= resumed.atMs))
+  const gap = after - before
+  t.diagnostic(`pause ${resumed.pauseMs} ms (join ${resumed.joinMs} ms); the records' gap ${gap} ms`)
+  assert.ok(gap - resumed.pauseMs < 500, `the pause (${resumed.pauseMs} ms) is all but ${gap - resumed.pauseMs} ms of the gap (${gap} ms)`)
+  // the member that joined saw a first join only: no pause of its own
+  await waitFor('the second member joined', async () => eventsB.some(e => e.type === 'joined') ? true : undefined, 30_000)
+  assert.ok(eventsB.every(e => e.type !== 'resumed'), `events of the second member: ${JSON.stringify(eventsB)}`)
 })
 
 test('mirror lag: edge records not yet in the cloud, per partition; unhealthy when the cloud stalls or falls behind, healthy once it caught up', { timeout: 120_000 }, async t => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { LoadedRun, RunEvent, TimeseriesRow } from '../../results/run-folder.ts'
-import { autoscaleFigures, directionChanges } from '../../scripts/lib/autoscale-figures.ts'
+import { autoscaleFigures, directionChanges, mergeWindows } from '../../scripts/lib/autoscale-figures.ts'
 
 function row (t: number, phase: string, lag: number, lagS: number, replicas: number, desired: number): TimeseriesRow {
   return {
@@ -27,7 +27,8 @@ test('peak lag, first scale-up after the burst, drain time, seconds over the SLO
     { t_s: 29.5, kind: 'autoscale', source: 'threshold', detail: 'scale-down 4 -> 1: inactive (4 -> 1)' },
     { t_s: 12.5, kind: 'sink.rebalance', source: 'sink-1', detail: 'joined the group with 3 partitions after a 800 ms pause' },
     { t_s: 12.6, kind: 'sink.rebalance', source: 'sink-2', detail: 'joined the group with 3 partitions after a 1200 ms pause' },
-    { t_s: 12.7, kind: 'sink.rebalance', source: 'sink-3', detail: 'joined the group with 3 partitions after a 2000 ms pause' },
+    { t_s: 12.7, kind: 'sink.rebalance', source: 'sink-3', detail: 'joined the group with 3 partitions after a 2000 ms pause (stopped to first fetch; the join took 20 ms)' },
+    { t_s: 31.0, kind: 'sink.rebalance', source: 'sink-0', detail: 'joined the group with 8 partitions after a 300 ms pause' },
   ]
   const run = { rows, events, summary: { lost: 0, duplicates: 7 } } as unknown as LoadedRun
   const f = autoscaleFigures(run, { policy: 'threshold', lagThreshold: 1000, sloLagSeconds: 50, steadyTailS: 5 })
@@ -44,7 +45,15 @@ test('peak lag, first scale-up after the burst, drain time, seconds over the SLO
   assert.equal(f.scaleSteps, 2)
   assert.equal(f.rebalancePauseMedianMs, 1200)
   assert.equal(f.rebalancePauseMaxMs, 2000)
+  // 10.7-12.7 holds 11.7-12.5 and 11.4-12.6: one window of 2,000 ms; 30.7-31.0 is the second
+  assert.equal(f.groupRebalances, 2)
+  assert.equal(f.groupRebalanceMaxMs, 2000)
   assert.equal(f.duplicates, 7)
+})
+
+test('mergeWindows joins overlapping intervals only', () => {
+  assert.deepEqual(mergeWindows([[5, 6], [0, 2], [1, 3], [3, 4], [7, 8]]), [[0, 4], [5, 6], [7, 8]])
+  assert.deepEqual(mergeWindows([]), [])
 })
 
 test('direction changes ignore flat steps', () => {
