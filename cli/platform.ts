@@ -1,9 +1,12 @@
 import { Command, Option } from 'commander'
-import { formatDuration } from '../lib/time.ts'
+import { formatDuration, sleep } from '../lib/time.ts'
 import { loadPlatformFile, resolvePlatformConfig } from '../platform/config.ts'
 import { platformDown, platformUp } from '../platform/platform.ts'
 import type { PlatformContext } from '../platform/platform.ts'
+import { listPlatforms } from '../platform/inventory.ts'
+import { dockerAvailable } from '../platform/runtime/docker.ts'
 import { openRuntime, parseRuntimeKind } from '../platform/runtime/index.ts'
+import { removeRunnerRecord, runnerAlive } from '../platform/watchdog.ts'
 import type { Runtime, RuntimeKind } from '../platform/runtime/index.ts'
 import { readState } from '../platform/state.ts'
 import { platformStatus } from '../platform/status.ts'
@@ -121,12 +124,43 @@ Examples:
       }
     })
 
+  cmd.command('ls')
+    .description('list every platform and run on this machine: what runs under each name, the run that owns it and whether its runner lives')
+    .option('--json', 'print a JSON array of {name, runtimes, services, run, runnerPid, runnerAlive, leftover}')
+    .action(async (o: { json?: boolean }) => {
+      const entries = await withRuntimes(ctx, runtimes => listPlatforms(ctx.home, runtimes))
+      if (o.json === true) {
+        ctx.stdout(JSON.stringify(entries.map(e => ({
+          name: e.name, runtimes: e.runtimes, services: e.instances.map(i => `${i.service}-${i.replica}`),
+          run: e.runner?.runId ?? null, runnerPid: e.runner?.pid ?? null, runnerAlive: e.runner === undefined ? null : e.runnerAlive, leftover: e.leftover,
+        })), null, 2))
+        return
+      }
+      if (entries.length === 0) { ctx.stdout('no platform or run on this machine'); return }
+      ctx.stdout(table(['NAME', 'RUNTIME', 'SERVICES', 'OWNER', 'STATUS'], entries.map(e => [
+        e.name,
+        e.runtimes.join(',') || e.state?.runtime || '-',
+        String(e.instances.length),
+        e.runner !== undefined ? `run ${e.runner.runId}` : e.state !== undefined ? 'platform up' : '-',
+        e.leftover ? 'LEFTOVER' : e.runner !== undefined ? `running (pid ${e.runner.pid})` : e.instances.length > 0 ? 'up' : 'no services',
+      ])))
+      const left = entries.filter(e => e.leftover)
+      if (left.length > 0) ctx.stderr(`${left.length} leftover${left.length === 1 ? '' : 's'}: nothing owns ${left.length === 1 ? 'it' : 'them'} any more; fleetlab platform down --name <name>, or --all`)
+    })
+
   cmd.command('down')
     .description('stop every service of the platform (SIGTERM, then SIGKILL after a grace period) and remove its data')
     .addOption(runtimeOption())
     .addOption(nameOption())
+    .option('--all', 'every platform and run on this machine (platform ls): a run in progress is stopped first, as Ctrl-C would')
     .option('--json', 'print what was stopped as JSON')
-    .action(async (o: CommonOptions) => {
+    .action(async (o: CommonOptions & { all?: boolean }) => {
+      if (o.all === true) {
+        const results = await withRuntimes(ctx, async runtimes => await downAll(ctx, runtimes))
+        if (o.json === true) ctx.stdout(JSON.stringify(results))
+        else ctx.stdout(results.length === 0 ? 'no platform or run on this machine' : results.map(r => `platform '${r.name}' down: ${r.stopped.length} services stopped`).join('\n'))
+        return
+      }
       const state = await readState(ctx.home, o.name)
       const runtime = await openRuntime(ctx.home, o.runtime ?? state?.runtime, ctx.env)
       try {
@@ -138,6 +172,44 @@ Examples:
       }
     })
   return cmd
+}
+
+/** The process runtime, and the docker one when an engine answers; closed after `fn`. */
+async function withRuntimes<T> (ctx: CliContext, fn: (runtimes: Runtime[]) => Promise<T>): Promise<T> {
+  const runtimes = [await openRuntime(ctx.home, 'process', ctx.env)]
+  if (await dockerAvailable(ctx.env)) runtimes.push(await openRuntime(ctx.home, 'docker', ctx.env))
+  try {
+    return await fn(runtimes)
+  } finally {
+    await Promise.all(runtimes.map(r => r.close()))
+  }
+}
+
+/** How long `down --all` waits for a run in progress to end after its SIGTERM (it drains and writes its results). */
+const RUN_STOP_WAIT_MS = 60_000
+
+async function downAll (ctx: CliContext, runtimes: Runtime[]): Promise<Array<{ name: string, stopped: Array<{ name: string, id: string }> }>> {
+  const entries = await listPlatforms(ctx.home, runtimes)
+  // runs in progress first: their runner stops what it started and keeps its partial results
+  for (const e of entries.filter(e => e.runner !== undefined && e.runnerAlive)) {
+    ctx.stderr(`  stopping run ${e.runner!.runId} (SIGTERM to its runner, pid ${e.runner!.pid})`)
+    try { process.kill(e.runner!.pid, 'SIGTERM') } catch { continue }
+    const deadline = Date.now() + RUN_STOP_WAIT_MS
+    while (await runnerAlive(e.runner!) && Date.now() < deadline) await sleep(250)
+  }
+  const out: Array<{ name: string, stopped: Array<{ name: string, id: string }> }> = []
+  for (const e of entries) {
+    const stopped: Array<{ name: string, id: string }> = []
+    for (const runtime of runtimes) {
+      if (!e.runtimes.includes(runtime.kind) && e.state?.runtime !== runtime.kind) continue
+      const r = await platformDown(platformContext(ctx, runtime), e.name)
+      stopped.push(...r.stopped.map(i => ({ name: i.service, id: i.id })))
+    }
+    if (e.runtimes.length === 0 && e.state === undefined) await platformDown(platformContext(ctx, runtimes[0]!), e.name)
+    await removeRunnerRecord(ctx.home, e.name)
+    out.push({ name: e.name, stopped })
+  }
+  return out
 }
 
 function platformContext (ctx: CliContext, runtime: Runtime): PlatformContext {

@@ -12,6 +12,7 @@ import { loadExperiment } from '../experiments/loader.ts'
 import { runExperiment } from '../experiments/runner.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_INTERRUPTED, EXIT_THRESHOLDS, exitCodes, reportError } from './exit-codes.ts'
+import { findNpmLauncher, watchLauncher } from './launcher.ts'
 import { outputKinds, outputsHelp, parseOutputs } from './outputs.ts'
 import type { OutputChoice } from './outputs.ts'
 import { DashboardOutput } from '../dashboards/terminal/output.ts'
@@ -92,6 +93,14 @@ Examples:
       dashboard = outputs.find((o): o is DashboardOutput => o instanceof DashboardOutput)
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
+      // started by npx or npm run: their sh -c keeps signals from us, so the run stops when they go (cli/launcher.ts)
+      const launcher = await findNpmLauncher(ctx.env)
+      const unwatch = launcher === undefined ? undefined : watchLauncher(launcher, what => {
+        // whoever read our output may be gone with them: a write to a closed pipe must not end the run's cleanup
+        for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+        progress(`${what}: stopping the run as on SIGTERM`)
+        onSignal('SIGTERM')
+      })
       try {
         const outcome = await runExperiment(loaded.experiment, {
           file: loaded.file,
@@ -114,6 +123,7 @@ Examples:
         }
         else if ((outcome.summary.thresholds_failed ?? 0) > 0) setExit(EXIT_THRESHOLDS)
       } finally {
+        unwatch?.()
         dashboard?.close()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)

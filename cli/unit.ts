@@ -1,5 +1,6 @@
-// The entry of the units a run starts in processes or containers of their own: `sink`, `gateway` and `lwm2m serve`,
-// the same commands as `fleetlab <name> ...`, but only the named command's modules are loaded, not the whole CLI
+// The entry of the units a run starts in processes or containers of their own (`sink`, `gateway`, `lwm2m serve`, and
+// the run's `watchdog`): the same commands as `fleetlab <name> ...`, but only the named command's modules are loaded,
+// not the whole CLI
 // (0.12 s of imports for a sink instead of 0.5 s: a replica the autoscaler starts consumes that much sooner, and a
 // burst that starts seven of them on two cores pays it seven times). Run as
 // `node --import <tsx> cli/unit.ts <command> [options]` (lib/unit-command.ts builds that line).
@@ -16,6 +17,7 @@ const units: Record<string, Build> = {
   sink: async (ctx, setExit) => (await import('./sink.ts')).sinkCommand(ctx, setExit),
   gateway: async (ctx, setExit) => (await import('./gateway.ts')).gatewayCommand(ctx, setExit),
   lwm2m: async ctx => (await import('./lwm2m.ts')).lwm2mCommand(ctx),
+  watchdog: async ctx => (await import('./watchdog.ts')).watchdogCommand(ctx),
 }
 
 export async function unitMain (argv: string[], ctx: CliContext = processContext()): Promise<number> {

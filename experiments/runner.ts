@@ -133,6 +133,7 @@ export async function runExperiment (experiment: Experiment, options: RunOptions
   }
   let summary: SummaryRow | undefined
   try {
+    await step('guard', async () => { await session.guard() })
     await step('configure', async () => { await experiment.configure(session) })
     await step('platform up', async () => { await experiment.platformUp(session) })
     await step('fleet setup', async () => { await experiment.fleetSetup(session) })

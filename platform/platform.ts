@@ -170,8 +170,12 @@ export interface DownResult {
   swept: number
 }
 
-/** Stops what writes to the brokers first (the mirror, the LWM2M server: they would log errors for brokers going away), then the brokers; removes data. */
-export async function platformDown (ctx: PlatformContext, name: string, options: { keepLogs?: boolean } = {}): Promise<DownResult> {
+/**
+ * Stops what writes to the brokers first (the mirror, the LWM2M server: they would log errors for brokers going
+ * away), then the brokers; sweeps what is left and removes the platform's state and data. `stopTimeoutMs`: how long
+ * each service may take before it is killed (the runtime's default when absent).
+ */
+export async function platformDown (ctx: PlatformContext, name: string, options: { keepLogs?: boolean, stopTimeoutMs?: number } = {}): Promise<DownResult> {
   const { runtime, home, progress } = ctx
   const instances = await runtime.list({ platform: name })
   const clients: string[] = [services.mirror, services.lwm2m]
@@ -180,7 +184,7 @@ export async function platformDown (ctx: PlatformContext, name: string, options:
   for (const group of [first, rest]) {
     await Promise.all(group.map(async i => {
       const t = Date.now()
-      await runtime.stop(i)
+      await runtime.stop(i, options.stopTimeoutMs !== undefined ? { timeoutMs: options.stopTimeoutMs } : undefined)
       progress(`${i.service}: stopped (${formatDuration(Date.now() - t)})`)
     }))
   }

@@ -43,7 +43,7 @@ export interface PlatformStepOptions {
   /** Databases the run's sinks write to: the embedded platform starts them (an external platform brings its own). */
   readonly datastores: readonly DatastoreName[]
   /** Called just before the embedded platform starts (so cleanup knows to take it down, whatever happens next). */
-  readonly starting: () => void
+  readonly starting: () => Promise<void> | void
 }
 
 const PORT_ATTEMPTS = 3
@@ -105,7 +105,7 @@ async function startEmbedded (o: PlatformStepOptions): Promise<{ up: UpResult, c
       datastores: o.datastores, datastorePorts, lwm2mMetricsPort })
     o.progress(`platform ${o.name} (${o.runtime.kind} runtime): starting edge Kafka :${edgePort}, cloud Kafka :${cloudPort}, MirrorMaker 2, LWM2M server udp :${lwm2mPort}, ${config.partitions} partitions` +
       o.datastores.map(n => `, ${n} :${datastorePorts[n]}`).join(''))
-    o.starting()
+    await o.starting()
     try {
       return { up: await platformUp({ home: o.home, runtime: o.runtime, progress: o.progress, signal: o.signal }, config), config }
     } catch (err) {

@@ -11,6 +11,13 @@ import { platformDown, services as platformServices } from '../../platform/platf
 import type { KafkaClient } from '../../platform/kafka/client.ts'
 import type { Runtime } from '../../platform/runtime/types.ts'
 import { platformDir } from '../../lib/home.ts'
+import { unitCommand } from '../../lib/unit-command.ts'
+import { readProcSample } from '../../platform/runtime/proc-stats.ts'
+import { removeRunnerRecord, startWatchdog, writeRunnerRecord } from '../../platform/watchdog.ts'
+import { describeEntry, listPlatforms } from '../../platform/inventory.ts'
+import { dockerAvailable } from '../../platform/runtime/docker.ts'
+import { openRuntime } from '../../platform/runtime/index.ts'
+import type { RunnerRecord } from '../../platform/watchdog.ts'
 import { ServiceMonitor, TopicMonitor, topicRecords, UdpDropsMonitor } from '../../control/monitors.ts'
 import { ConsumerLagMonitor, MirrorLagMonitor } from '../../control/lag-monitor.ts'
 import { Lwm2mServerMonitor } from '../../control/lwm2m-monitor.ts'
@@ -118,6 +125,8 @@ export class Session implements RunSession {
   readonly #o: SessionOptions
   platformName: string
   #platformStarted = false
+  /** This runner as its watchdog knows it (platform/watchdog.ts); undefined until guard(). */
+  #runner: RunnerRecord | undefined
   #edge: KafkaClient | undefined
   #cloud: KafkaClient | undefined
   #lwm2m: { host: string, port: number } | undefined
@@ -173,11 +182,54 @@ export class Session implements RunSession {
     if (this.signal.aborted) throw new InterruptedError()
   }
 
+  /**
+   * Before anything starts: a watchdog beside the runner (platform/watchdog.ts) stops what this run starts if the
+   * runner dies without stopping it (SIGKILL, out of memory).
+   */
+  async guard (): Promise<void> {
+    await this.#warnLeftovers().catch(err => { this.#o.progress(`warning: could not look for leftovers of earlier runs: ${(err as Error).message}`) })
+    const self = await readProcSample(process.pid)
+    if (self === undefined) throw new Error(`cannot read /proc/${process.pid}/stat: the watchdog needs the runner's start time`)
+    this.#runner = {
+      runId: this.runId, runDir: this.runDir, pid: process.pid, startTicks: self.startTicks, runtime: this.#o.runtime.kind,
+      platformStarted: false, keepPlatform: this.#o.keepPlatform, startedAt: new Date(this.#o.startMs).toISOString(),
+    }
+    await writeRunnerRecord(this.#o.home, this.platformName, this.#runner)
+    const watchdogPid = await startWatchdog(this.#o.home, join(this.runDir, 'logs', 'watchdog.log'),
+      unitCommand(['watchdog', '--platform', this.platformName, '--runner-pid', String(process.pid), '--runner-start', String(self.startTicks)]))
+    this.#runner = { ...this.#runner, watchdogPid }
+    await writeRunnerRecord(this.#o.home, this.platformName, this.#runner)
+  }
+
+  /** Platforms and units of earlier runs that nothing owns any more (platform/inventory.ts): said, not stopped. */
+  async #warnLeftovers (): Promise<void> {
+    const others: Runtime[] = []
+    const kinds = this.#o.runtime.kind === 'docker' ? ['process' as const] : await dockerAvailable() ? ['docker' as const] : []
+    for (const kind of kinds) others.push(await openRuntime(this.#o.home, kind))
+    try {
+      const left = (await listPlatforms(this.#o.home, [this.#o.runtime, ...others])).filter(e => e.leftover && e.name !== this.platformName)
+      for (const e of left) {
+        this.#o.progress(`warning: left over from an earlier run: ${describeEntry(e)}; stop it with fleetlab platform down --name ${e.name} (or --all)`)
+        this.event('leftover', 'runner', describeEntry(e))
+      }
+    } finally {
+      await Promise.all(others.map(r => r.close()))
+    }
+  }
+
   async platformUp (): Promise<void> {
     this.#checkpoint()
     const p = await startOrConnect({
       choice: this.config.platform, name: this.platformName, runId: this.runId, home: this.#o.home, runtime: this.#o.runtime,
-      progress: this.#o.progress, signal: this.signal, starting: () => { this.#platformStarted = true }, datastores: neededDatastores(this.config),
+      progress: this.#o.progress, signal: this.signal, datastores: neededDatastores(this.config),
+      starting: async () => {
+        this.#platformStarted = true
+        // the watchdog takes the platform down too, unless it is to be kept
+        if (this.#runner !== undefined) {
+          this.#runner = { ...this.#runner, platformStarted: true }
+          await writeRunnerRecord(this.#o.home, this.platformName, this.#runner)
+        }
+      },
     })
     this.#edge = p.edge
     this.#cloud = p.cloud
@@ -496,6 +548,8 @@ export class Session implements RunSession {
     } else if (this.config.platform.external !== undefined) {
       await this.#o.runtime.sweep(this.platformName).catch(() => 0)
     }
+    // everything is stopped: the watchdog finds no record and leaves
+    if (this.#runner !== undefined) await removeRunnerRecord(this.#o.home, this.platformName)
   }
 
   /** A replica's batch of arrivals into the run's accounting; delivered and duplicates per second come from here. */

@@ -184,7 +184,7 @@ test('an invalid experiment file: exit 2, every problem with its path, nothing s
   await assert.rejects(access(platformDir(fleetlabHome(), platform)))
 })
 
-test('Ctrl-C during the workload: exit 130, partial results marked incomplete, the platform stopped', { timeout: RUN_TIMEOUT_MS }, async t => {
+test('SIGINT to the documented ./fleetlab during the workload: exit 130, partial results marked incomplete, the platform stopped', { timeout: RUN_TIMEOUT_MS }, async t => {
   const platform = uniqueName('t-run-int')
   const rd = await runDir(t, 'process', [platform])
   const file = await writeExperiment(rd.dir, 'long-hold', {
@@ -194,7 +194,8 @@ test('Ctrl-C during the workload: exit 130, partial results marked incomplete, t
     drain: '10s',
     thresholds: { loss: '==0' },
   })
-  const cli = spawnCli(rd, ['run', file, '--runtime', 'process', '--results-dir', rd.runs])
+  // ./fleetlab execs node: the signal sent to the pid the user started reaches the runner
+  const cli = spawnCli(rd, ['run', file, '--runtime', 'process', '--results-dir', rd.runs], 'script')
   const holdLine = /\[ +\d+s\] hold +devices 10\/10/
   const deadline = Date.now() + 150_000
   while (!holdLine.test(cli.out.stderr)) {

@@ -87,9 +87,14 @@ export function phaseSequence (run: LoadedRun): string[] {
   return run.rows.map(r => r.phase).filter((p, i, all) => i === 0 || all[i - 1] !== p)
 }
 
-/** The `fleetlab` bin as a child process, its output collected; the RunDir's cleanup kills it if still running. */
-export function spawnCli (rd: RunDir, args: string[]): { child: ChildProcessWithoutNullStreams, out: { stdout: string, stderr: string }, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(projectRoot, 'cli', 'bin.js'), ...args], { stdio: 'pipe' })
+/**
+ * The `fleetlab` bin as a child process, its output collected; the RunDir's cleanup kills it if still running.
+ * `via`: node on cli/bin.js (default), the checkout's `./fleetlab` (sh exec'ing node: the child is node), or npx from
+ * the project root (npm, then sh -c, then node: the child is npm).
+ */
+export function spawnCli (rd: RunDir, args: string[], via: 'node' | 'script' | 'npx' = 'node'): { child: ChildProcessWithoutNullStreams, out: { stdout: string, stderr: string }, exited: Promise<number | null> } {
+  const [file, ...pre] = via === 'script' ? [join(projectRoot, 'fleetlab')] : via === 'npx' ? ['npx', '--no-install', 'fleetlab'] : [process.execPath, join(projectRoot, 'cli', 'bin.js')]
+  const child = spawn(file!, [...pre, ...args], { stdio: 'pipe', cwd: projectRoot })
   const out = { stdout: '', stderr: '' }
   child.stdout.on('data', d => { out.stdout += String(d) })
   child.stderr.on('data', d => { out.stderr += String(d) })
