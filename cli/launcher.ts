@@ -5,7 +5,7 @@
 // started that way watches its launcher: when npm or its shell exits, the run stops as on SIGTERM. (`./fleetlab` and
 // `npm run quickstart` exec node, so signals reach fleetlab itself.)
 import { readFile } from 'node:fs/promises'
-import { readProcSample } from '../platform/runtime/proc-stats.ts'
+import { parseProcStat, readProcSample } from '../platform/runtime/proc-stats.ts'
 
 export interface Launcher {
   /** The processes to outlive: fleetlab's parent (the shell) and npm above it, each with its /proc start time. */
@@ -20,7 +20,7 @@ async function cmdline (pid: number): Promise<string[]> {
 async function parentOf (pid: number): Promise<number | undefined> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
   if (text === undefined) return undefined
-  const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1])
+  const { ppid } = parseProcStat(text)
   return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined
 }
 

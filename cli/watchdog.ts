@@ -2,6 +2,7 @@
 // waits for the runner to end and stops what a runner that died left running.
 import { Command } from 'commander'
 import { InvalidConfigError } from '../lib/errors.ts'
+import { parseCount } from '../lib/units.ts'
 import { watchRunner } from '../platform/watchdog.ts'
 import type { CliContext } from './context.ts'
 
@@ -12,9 +13,9 @@ interface WatchdogFlags {
 }
 
 function positiveInteger (flag: string, value: string, problems: string[]): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) problems.push(`${flag}: ${JSON.stringify(value)} is not a positive integer`)
-  return n
+  const n = parseCount(value, 1)
+  if (n === undefined) problems.push(`${flag}: ${JSON.stringify(value)} is not a positive integer`)
+  return n ?? 0
 }
 
 export function watchdogCommand (ctx: CliContext): Command {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 
 // /proc/<pid>/stat fields counted from 1 (proc(5)); comm (field 2) may contain spaces and parentheses,
 // so fields are taken after the last ')'.
+const FIELD_PPID = 4
 const FIELD_UTIME = 14
 const FIELD_STIME = 15
 const FIELD_STARTTIME = 22
@@ -33,13 +34,14 @@ export async function readProcSample (pid: number): Promise<ProcSample | undefin
   return sample
 }
 
-/** The text of /proc/<pid>/stat: its state letter (field 3) and figures. rss (field 24) is the counter status' VmRSS shows. */
-export function parseProcStat (text: string): { state: string, sample: ProcSample } {
+/** The text of /proc/<pid>/stat: its state letter (field 3), parent pid (field 4) and figures. rss (field 24) is the counter status' VmRSS shows. */
+export function parseProcStat (text: string): { state: string, ppid: number, sample: ProcSample } {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
   // rest[0] is field 3 (state)
   const field = (n: number): number => Number(rest[n - 3])
   return {
     state: rest[0] ?? '',
+    ppid: field(FIELD_PPID),
     sample: {
       cpuTicks: field(FIELD_UTIME) + field(FIELD_STIME),
       startTicks: field(FIELD_STARTTIME),

@@ -17,7 +17,7 @@ import type { RuntimeKind } from '../../platform/runtime/types.ts'
 import { runnerRecordPath, writeRunnerRecord } from '../../platform/watchdog.ts'
 import type { RunMeta } from '../../results/run-folder.ts'
 import { runCli, uniqueName, waitFor } from '../helpers.ts'
-import { leftovers, onlyRun, runDir, spawnCli, writeExperiment } from '../experiments/run/fixtures.ts'
+import { leftovers, onlyRun, runDir, spawnCli, waitForProgress, writeExperiment } from '../experiments/run/fixtures.ts'
 import type { RunDir } from '../experiments/run/fixtures.ts'
 
 const dockerSkip = await dockerAvailable() ? false : 'no Docker engine answers (scripts/run-tests starts one: scripts/docker-engine start)'
@@ -35,13 +35,7 @@ async function runInHold (t: TestContext, kind: RuntimeKind, via: 'node' | 'npx'
     drain: '5s',
   })
   const cli = spawnCli(rd, ['run', file, '--runtime', kind, '--results-dir', rd.runs], via)
-  const holdLine = /\[ +\d+s\] hold +devices 20\/20/
-  const deadline = Date.now() + 300_000
-  while (!holdLine.test(cli.out.stderr)) {
-    if (cli.child.exitCode !== null) assert.fail(`the run ended before its hold (exit ${cli.child.exitCode}):\n${cli.out.stderr}`)
-    if (Date.now() > deadline) assert.fail(`no hold progress line in 300 s:\n${cli.out.stderr}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
+  await waitForProgress(cli, /\[ +\d+s\] hold +devices 20\/20/, 'its hold', 300_000)
   return { platform, rd, cli }
 }
 

@@ -10,7 +10,7 @@ import { createDockerRuntime, dockerAvailable } from '../../platform/runtime/doc
 import { labels } from '../../platform/runtime/types.ts'
 import type { LoadedRun, RunMeta } from '../../results/run-folder.ts'
 import { runCli, uniqueName } from '../helpers.ts'
-import { leftovers, onlyRun, phaseSequence, runDir, spawnCli, writeExperiment } from '../experiments/run/fixtures.ts'
+import { leftovers, onlyRun, phaseSequence, runDir, spawnCli, waitForProgress, writeExperiment } from '../experiments/run/fixtures.ts'
 
 const dockerSkip = await dockerAvailable() ? false : 'no Docker engine answers (scripts/run-tests starts one: scripts/docker-engine start)'
 const RUN_TIMEOUT_MS = 240_000
@@ -196,13 +196,7 @@ test('SIGINT to the documented ./fleetlab during the workload: exit 130, partial
   })
   // ./fleetlab execs node: the signal sent to the pid the user started reaches the runner
   const cli = spawnCli(rd, ['run', file, '--runtime', 'process', '--results-dir', rd.runs], 'script')
-  const holdLine = /\[ +\d+s\] hold +devices 10\/10/
-  const deadline = Date.now() + 150_000
-  while (!holdLine.test(cli.out.stderr)) {
-    if (cli.child.exitCode !== null) assert.fail(`the run ended before its hold (exit ${cli.child.exitCode}):\n${cli.out.stderr}`)
-    if (Date.now() > deadline) assert.fail(`no hold progress line in 150 s:\n${cli.out.stderr}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
+  await waitForProgress(cli, /\[ +\d+s\] hold +devices 10\/10/, 'its hold', 150_000)
   const [id] = await readdir(rd.runs)
   const early = JSON.parse(await readFile(join(rd.runs, id!, 'run.json'), 'utf8')) as RunMeta
   assert.equal(early.complete, false)

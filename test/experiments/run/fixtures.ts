@@ -102,3 +102,13 @@ export function spawnCli (rd: RunDir, args: string[], via: 'node' | 'script' | '
   rd.children.push(child)
   return { child, out, exited }
 }
+
+/** Waits until the CLI child's stderr matches `line`; fails if the child ends first or `timeoutMs` passes. */
+export async function waitForProgress (cli: ReturnType<typeof spawnCli>, line: RegExp, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!line.test(cli.out.stderr)) {
+    if (cli.child.exitCode !== null) throw new Error(`the run ended before ${what} (exit ${cli.child.exitCode}):\n${cli.out.stderr}`)
+    if (Date.now() > deadline) throw new Error(`no ${what} progress line in ${timeoutMs / 1000} s:\n${cli.out.stderr}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
