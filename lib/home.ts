@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,8 +9,18 @@ export function fleetlabHome (env: NodeJS.ProcessEnv = process.env): string {
   return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(homedir(), '.cache', 'fleetlab')
 }
 
-/** The repository root (this file lives in <root>/lib). */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/**
+ * The repository root: the nearest folder above this module holding package.json. This file lives in <root>/lib, but
+ * a unit runs from a bundle in <root>/.build (lib/unit-command.ts), so the depth is not fixed.
+ */
+export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)))
+
+function findRoot (from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) return resolve(from, '..')
+  }
+}
 
 /** Kafka version pinned in scripts/jvm/pom.xml; setup copies its jars to <home>/jvm/kafka-<version>/lib. */
 export const kafkaVersion = '3.9.1'

@@ -69,7 +69,8 @@ for (const kind of ['process', 'docker'] as RuntimeKind[]) {
       assert.equal(r.runtime, kind)
       assert.equal(r.healthy, true, `${r.name} unhealthy`)
       assert.ok(r.id !== null && r.id !== '', `${r.name} has an id`)
-      assert.ok((r.memoryBytes ?? 0) > 50 * 1024 * 1024, `${r.name} memory ${r.memoryBytes}`)
+      // A real reading of a live JVM or node: the LWM2M server from its bundle holds about 30 MB in a container.
+      assert.ok((r.memoryBytes ?? 0) > 10 * 1024 * 1024, `${r.name} memory ${r.memoryBytes}`)
       assert.ok((r.cpuPercent ?? -1) >= 0)
     }
     const table = await runCli(['platform', 'status', ...common])

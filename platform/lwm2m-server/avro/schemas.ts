@@ -1,8 +1,11 @@
 // Loads the .avsc files beside this module into avsc types. Named types are referenced across files by full name,
 // so the files are parsed in dependency order into one registry (a name must be defined before it is used).
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import avsc from 'avsc'
 import type { Type } from 'avsc'
+import { projectRoot } from '../../../lib/home.ts'
 
 /** Every schema file, each after the files whose names it uses. */
 export const schemaFiles = [
@@ -33,8 +36,11 @@ export interface SchemaSet {
   byFile: Record<string, Type>
 }
 
+/** This folder, found from the project root rather than from `import.meta.url`: a unit runs from a bundle elsewhere. */
+export const schemaDir = pathToFileURL(join(projectRoot, 'platform', 'lwm2m-server', 'avro') + '/')
+
 /** Parses the schema files of `dir` (default: this folder) in order; the error names the file that failed. */
-export function loadSchemas (dir: URL = new URL('./', import.meta.url)): SchemaSet {
+export function loadSchemas (dir: URL = schemaDir): SchemaSet {
   const registry: Record<string, Type> = {}
   const byFile: Record<string, Type> = {}
   for (const file of schemaFiles) {
