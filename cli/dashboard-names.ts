@@ -1,9 +1,9 @@
-// The metric names the terminal dashboard reads (dashboards/terminal/state.ts DashboardMetricNames) and the unit of
+// The metric names the terminal dashboard reads (dashboards/second.ts DashboardMetricNames) and the unit of
 // each threshold, from the units that own them: dashboards/ imports none of experiments/ or simulator/.
 import { metric } from '../experiments/run/seconds.ts'
 import { thresholdMetrics } from '../experiments/thresholds.ts'
 import type { ThresholdUnitOf } from '../dashboards/terminal/format.ts'
-import type { DashboardMetricNames } from '../dashboards/terminal/state.ts'
+import type { DashboardMetricNames } from '../dashboards/second.ts'
 
 export const dashboardNames: DashboardMetricNames = {
   sent: metric.sent,

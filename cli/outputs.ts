@@ -38,7 +38,7 @@ export const outputKinds: Record<string, OutputKind> = {
   web: {
     arg: '[host]:port',
     description: 'a live web view at http://127.0.0.1:<port>/ (default :5665), saved as web-dashboard.html in the run folder',
-    create: (arg, ctx) => new WebOutput(parseWebAddress(arg), ctx.progress),
+    create: (arg, ctx) => new WebOutput(parseWebAddress(arg), ctx.progress, dashboardNames),
   },
   prometheus: {
     arg: '[host]:port',

@@ -4,7 +4,8 @@
 import type { ThresholdUnitOf } from './format.ts'
 import { DashboardScreen } from './screen.ts'
 import type { ScreenIO } from './screen.ts'
-import type { DashboardMetricNames, DashboardState } from './state.ts'
+import type { DashboardMetricNames } from '../second.ts'
+import type { DashboardState } from './state.ts'
 import { buildView } from './view.ts'
 import type { CursorView } from './view.ts'
 
@@ -83,7 +84,7 @@ export class DashboardController {
     this.#dirty = false
     const cursor = this.#o.cursor?.view()
     screen.draw(buildView(this.#state(), {
-      logScale: this.#logScale, points: screen.chartPoints, width: screen.size.cols, paused: this.#paused,
+      logScale: this.#logScale, points: screen.chartPoints, width: screen.size.cols, fleetSize: screen.fleetSize, paused: this.#paused,
       unitOf: this.#o.unitOf, names: this.#o.names, ...(cursor !== undefined ? { cursor } : {}),
     }))
   }

@@ -7,8 +7,10 @@ import type { RunEvent } from '../../results/run-format.ts'
 import { DashboardController } from './controller.ts'
 import type { ThresholdUnitOf } from './format.ts'
 import type { ScreenIO } from './screen.ts'
-import { DashboardState, fromRunSecond } from './state.ts'
-import type { DashboardMetricNames, DashboardRunInfo } from './state.ts'
+import { fromRunSecond } from '../second.ts'
+import type { DashboardMetricNames } from '../second.ts'
+import { DashboardState } from './state.ts'
+import type { DashboardRunInfo } from './state.ts'
 
 export interface DashboardOutputOptions {
   readonly names: DashboardMetricNames

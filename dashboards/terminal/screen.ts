@@ -65,6 +65,7 @@ export class DashboardScreen {
   readonly #restoreStderr: () => void
   #view: DashboardView | undefined
   #small = false
+  #fleetSize = { cols: 40, rows: 10 }
   #destroyed = false
 
   constructor (io: ScreenIO, onKey: KeyHandler) {
@@ -149,9 +150,15 @@ export class DashboardScreen {
     const fleetWidth = Math.max(40, Math.floor((cols - servicesWidth) * 0.5))
     place(p.services, top, 0, servicesWidth, rowC)
     place(p.fleet, top, servicesWidth, fleetWidth, rowC)
+    this.#fleetSize = { cols: fleetWidth - 2, rows: rowC - 2 }
     place(p.log, top, servicesWidth + fleetWidth, cols - servicesWidth - fleetWidth, rowC)
     // blessed-contrib sizes a chart's canvas (and a table's rows) on 'attach'
     for (const w of [p.rate, p.e2e, p.lag, p.lagSeconds, p.mirror, p.services]) w.emit('attach')
+  }
+
+  /** The fleet panel's inside (border not counted), as last laid out. */
+  get fleetSize (): { cols: number, rows: number } {
+    return this.#fleetSize
   }
 
   /** How many seconds fit in the widest chart (two braille dots a column). */

@@ -1,29 +1,15 @@
 // What the terminal dashboard knows about a run: the last seconds (bounded: HISTORY_S of them, so an hour-long run
 // costs the same as a minute), the live thresholds and totals, the event log. Fed by the live stream (output.ts),
 // by a run folder for replay (replay.ts) or by a growing run folder (follow.ts); drawn by view.ts. No screen here.
-import type { MetricWindow } from '../../lib/metrics/window.ts'
+import { Ring } from '../../lib/ring.ts'
 import type { RunEvent, SummaryRow, ThresholdResult, TimeseriesRow } from '../../results/run-format.ts'
 import { nonWorkloadPhases } from '../../results/run-format.ts'
-import type { RunSecond } from '../../results/outputs/contract.ts'
+import type { DashboardSecond, GatewayDevices } from '../second.ts'
 
 /** Seconds of history kept and drawn at most. */
 export const HISTORY_S = 600
 /** Lines of the event log kept. */
 export const LOG_LINES = 500
-
-/**
- * Metric names the dashboard reads from a second's window and the run's totals. They belong to the units that emit
- * them (the simulator, the sink, the runner); cli/dashboard.ts passes them in, so this layer imports none of those.
- */
-export interface DashboardMetricNames {
-  readonly sent: string
-  readonly delivered: string
-  readonly duplicates: string
-  readonly devicesActive: string
-  readonly devicesRegistered: string
-  readonly registerFailed: string
-  readonly retransmits: string
-}
 
 /** What is known when the run begins. */
 export interface DashboardRunInfo {
@@ -36,79 +22,6 @@ export interface DashboardRunInfo {
   readonly services: readonly string[]
   /** The thresholds as configured, before anything is measured. */
   readonly thresholds: readonly ThresholdResult[]
-}
-
-export interface GatewayDevices { readonly gateway: string, active: number | null, registered: number | null }
-
-/** One second as the dashboard takes it: the row, and what only the live stream has (undefined from files). */
-export interface DashboardSecond {
-  readonly row: TimeseriesRow
-  readonly thresholds?: readonly ThresholdResult[]
-  /** Whole-run counter totals by name (the live stream's `totals`). */
-  readonly totals?: Readonly<Record<string, number>>
-  /** Devices registered across the fleet that second (a gauge of the window). */
-  readonly registered?: number | null
-  /** Per-gateway devices, when the window has gauges `<devicesActive>.<gateway>`. */
-  readonly gateways?: readonly GatewayDevices[]
-}
-
-/** The fields of a live RunSecond the dashboard uses (the window is read now and not kept). */
-export function fromRunSecond (s: RunSecond, names: DashboardMetricNames): DashboardSecond {
-  return {
-    row: s.row,
-    thresholds: s.thresholds,
-    totals: s.totals,
-    registered: s.window.gauges.get(names.devicesRegistered)?.value ?? null,
-    gateways: gatewayDevices(s.window, names),
-  }
-}
-
-/** Gauges named `<devicesActive>.<gateway>` / `<devicesRegistered>.<gateway>`, by gateway (empty when none). */
-export function gatewayDevices (w: MetricWindow, names: DashboardMetricNames): GatewayDevices[] {
-  const byName = new Map<string, GatewayDevices>()
-  const take = (prefix: string, field: 'active' | 'registered'): void => {
-    for (const [name, g] of w.gauges) {
-      if (!name.startsWith(prefix)) continue
-      const gateway = name.slice(prefix.length)
-      const entry = byName.get(gateway) ?? { gateway, active: null, registered: null }
-      entry[field] = g.value
-      byName.set(gateway, entry)
-    }
-  }
-  take(`${names.devicesActive}.`, 'active')
-  take(`${names.devicesRegistered}.`, 'registered')
-  return [...byName.values()].sort((a, b) => a.gateway.localeCompare(b.gateway))
-}
-
-/** A fixed-size ring of the newest items. */
-export class Ring<T> {
-  readonly #items: T[] = []
-  readonly #capacity: number
-  #start = 0
-
-  constructor (capacity: number) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity: expected a whole number >= 1, got ${capacity}`)
-    this.#capacity = capacity
-  }
-
-  get length (): number { return this.#items.length }
-
-  push (item: T): void {
-    if (this.#items.length < this.#capacity) { this.#items.push(item); return }
-    this.#items[this.#start] = item
-    this.#start = (this.#start + 1) % this.#capacity
-  }
-
-  /** The newest `n` items (all by default), oldest first. */
-  last (n = this.#items.length): T[] {
-    const all = this.#start === 0 ? this.#items.slice() : [...this.#items.slice(this.#start), ...this.#items.slice(0, this.#start)]
-    return n >= all.length ? all : all.slice(all.length - n)
-  }
-
-  clear (): void {
-    this.#items.length = 0
-    this.#start = 0
-  }
 }
 
 /** Running sums over every row seen (also those that fell out of the history). */

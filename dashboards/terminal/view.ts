@@ -4,7 +4,8 @@
 import type { TimeseriesRow } from '../../results/run-format.ts'
 import { bar, clock, compact, cut, latency, thresholdCell } from './format.ts'
 import type { ThresholdUnitOf } from './format.ts'
-import type { DashboardMetricNames, DashboardState } from './state.ts'
+import type { DashboardMetricNames, GatewayDevices } from '../second.ts'
+import type { DashboardState } from './state.ts'
 
 export interface Series {
   readonly title: string
@@ -38,6 +39,8 @@ export interface ViewOptions {
   readonly unitOf: ThresholdUnitOf
   readonly names: DashboardMetricNames
   readonly cursor?: CursorView
+  /** Inside size of the fleet panel (its border not counted): how many gateways fit. Default 40x10. */
+  readonly fleetSize?: { readonly cols: number, readonly rows: number }
 }
 
 export interface TableView { readonly headers: string[], readonly data: string[][] }
@@ -85,7 +88,7 @@ export function buildView (state: DashboardState, o: ViewOptions): DashboardView
     ], compact),
     mirror: chart(panelTitles.mirror, rows, [{ title: 'records', column: r => r.mirror_lag, colour: 'cyan' }], compact),
     services: services(state),
-    fleet: fleet(state, o.names),
+    fleet: fleet(state, o.names, o.fleetSize ?? { cols: 40, rows: 10 }),
     log: state.log.last(),
   }
 }
@@ -165,6 +168,34 @@ export function niceMax (max: number): number {
   return 10 * p
 }
 
+/**
+ * The gateways as `name active/registered`, packed into columns: every gateway when they fit in `maxLines` lines of
+ * `cols`; otherwise the spread of active devices and the gateways with the fewest active first (the ones falling
+ * behind are the ones to see), with how many are not shown.
+ */
+export function gatewayLines (gateways: readonly GatewayDevices[], cols: number, maxLines: number): string[] {
+  const cells = (list: readonly GatewayDevices[]): string[] => list.map(g => `${cut(g.gateway, 14)} ${compact(g.active)}/${compact(g.registered)}`)
+  const all = cells(gateways)
+  const width = Math.max(...all.map(c => c.length)) + 2
+  const perLine = Math.max(1, Math.floor((cols - 2) / width))
+  const pack = (list: readonly string[]): string[] => {
+    const out: string[] = []
+    for (let i = 0; i < list.length; i += perLine) out.push(`  ${list.slice(i, i + perLine).map(c => esc(c.padEnd(width))).join('').trimEnd()}`)
+    return out
+  }
+  const n = gateways.length
+  if (n <= perLine * maxLines) return [`${n} gateway${n === 1 ? '' : 's'} (active/registered):`, ...pack(all)]
+  const active = gateways.map(g => g.active ?? 0).sort((a, b) => a - b)
+  // One line of the budget says how many more there are.
+  const shown = Math.max(1, perLine * Math.max(1, maxLines - 1))
+  const worst = gateways.slice().sort((a, b) => (a.active ?? 0) - (b.active ?? 0) || a.gateway.localeCompare(b.gateway)).slice(0, shown)
+  return [
+    `${n} gateways, active ${compact(active[0])} to ${compact(active[n - 1])}, median ${compact(active[Math.floor((n - 1) / 2)])}`,
+    ...pack(cells(worst)),
+    `  +${n - shown} more; fewest active first`,
+  ]
+}
+
 function services (state: DashboardState): TableView {
   const r = state.latest
   const data = state.info.services.map(s => {
@@ -174,7 +205,10 @@ function services (state: DashboardState): TableView {
   return { headers: ['service', 'cpu %', 'mem MB'], data }
 }
 
-function fleet (state: DashboardState, names: DashboardMetricNames): string {
+/** Lines of the fleet panel that are not per-gateway: devices, the gateways' legend, registrations, sent, loss, late. */
+const FLEET_FIXED_LINES = 6
+
+function fleet (state: DashboardState, names: DashboardMetricNames, size: { cols: number, rows: number }): string {
   const r = state.latest
   const t = state.totals
   const total = (name: string): number | undefined => t?.[name]
@@ -185,8 +219,7 @@ function fleet (state: DashboardState, names: DashboardMetricNames): string {
   const lines = [
     `devices target ${compact(r?.devices_target)}  active ${compact(r?.devices_active)}  registered ${compact(state.registered)}`,
   ]
-  for (const g of state.gateways.slice(0, 4)) lines.push(`  ${esc(cut(g.gateway, 16))}: active ${compact(g.active)} registered ${compact(g.registered)}`)
-  if (state.gateways.length > 4) lines.push(`  (+${state.gateways.length - 4} gateways)`)
+  if (state.gateways.length > 0) lines.push(...gatewayLines(state.gateways, size.cols, Math.max(1, size.rows - FLEET_FIXED_LINES)))
   lines.push(`registration failures ${compact(total(names.registerFailed) ?? null)}  retransmissions ${compact(total(names.retransmits) ?? null)}`)
   lines.push(`sent ${compact(sent)}  delivered ${compact(delivered)}  not yet delivered ${compact(Math.max(0, sent - delivered))}`)
   const s = state.summary

@@ -2,8 +2,11 @@
 // thresholds, running totals), its events and its end. The live page gets these one by one over server-sent
 // events; the file left in the run folder embeds them all. The seconds are kept up to MAX_SECONDS (a day at one
 // a second, about 1 KB each), the events up to MAX_EVENTS: the view's memory is bounded however long the run.
+import { Ring } from '../../lib/ring.ts'
 import type { RunEnd, RunSecond, RunStart } from '../../results/outputs/contract.ts'
 import type { RunEvent, ThresholdResult, TimeseriesRow } from '../../results/run-format.ts'
+import { fromRunSecond } from '../second.ts'
+import type { DashboardMetricNames, GatewayDevices } from '../second.ts'
 
 export const MAX_SECONDS = 86_400
 export const MAX_EVENTS = 5000
@@ -22,7 +25,21 @@ export type FeedSecond = Omit<TimeseriesRow, 't_s'> & {
   /** Seconds of workload so far (setup not counted), for the progress bar. */
   readonly workloadS: number
   readonly thresholds: readonly ThresholdResult[]
-  readonly totals: { readonly sent: number, readonly delivered: number, readonly errors: number, readonly udpDrops: number }
+  readonly totals: FeedTotals
+  /** Devices registered across the fleet, and per gateway (active and registered), as the terminal's fleet panel. */
+  readonly registered: number | null
+  readonly gateways: readonly GatewayDevices[]
+}
+
+export interface FeedTotals {
+  readonly sent: number
+  readonly delivered: number
+  readonly errors: number
+  readonly udpDrops: number
+  /** From the run's counter totals: null when the names were not given or nothing was counted yet. */
+  readonly registerFailed: number | null
+  readonly retransmits: number | null
+  readonly duplicates: number | null
 }
 
 export interface FeedEvent { readonly t: number, readonly kind: string, readonly source: string, readonly detail: string }
@@ -45,11 +62,20 @@ export interface WebFeed {
 /** Turns the output calls into feed items and keeps the bounded history. */
 export class FeedBuilder {
   start: FeedStart | null = null
-  readonly seconds: FeedSecond[] = []
-  readonly events: FeedEvent[] = []
+  readonly #seconds = new Ring<FeedSecond>(MAX_SECONDS)
+  readonly #events = new Ring<FeedEvent>(MAX_EVENTS)
   end: FeedEnd | null = null
   #totals = { sent: 0, delivered: 0, errors: 0, udpDrops: 0 }
   #workloadS = 0
+  readonly #names: DashboardMetricNames | undefined
+
+  /** `names`: the metric names of the fleet and accounting figures (cli/dashboard-names.ts); without, those are null. */
+  constructor (names?: DashboardMetricNames) {
+    this.#names = names
+  }
+
+  get seconds (): FeedSecond[] { return this.#seconds.last() }
+  get events (): FeedEvent[] { return this.#events.last() }
 
   onStart (run: RunStart): FeedStart {
     this.start = {
@@ -67,16 +93,22 @@ export class FeedBuilder {
     tot.errors += row.errors ?? 0
     tot.udpDrops += row.udp_drops ?? 0
     if (row.phase !== 'setup' && row.phase !== 'drain') this.#workloadS++
-    const item: FeedSecond = { ...row, t, workloadS: this.#workloadS, thresholds: s.thresholds, totals: { ...tot } }
-    this.seconds.push(item)
-    if (this.seconds.length > MAX_SECONDS) this.seconds.shift()
+    const names = this.#names
+    const live = names === undefined ? undefined : fromRunSecond(s, names)
+    const counted = (name: string | undefined): number | null => (name === undefined ? null : live?.totals?.[name] ?? null)
+    const item: FeedSecond = {
+      ...row, t, workloadS: this.#workloadS, thresholds: s.thresholds,
+      totals: { ...tot, registerFailed: counted(names?.registerFailed), retransmits: counted(names?.retransmits), duplicates: counted(names?.duplicates) },
+      registered: live?.registered ?? null,
+      gateways: live?.gateways ?? [],
+    }
+    this.#seconds.push(item)
     return item
   }
 
   onEvent (e: RunEvent): FeedEvent {
     const item = { t: e.t_s, kind: e.kind, source: e.source, detail: e.detail }
-    this.events.push(item)
-    if (this.events.length > MAX_EVENTS) this.events.shift()
+    this.#events.push(item)
     return item
   }
 

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FleetlabError, InvalidConfigError } from '../../lib/errors.ts'
 import type { Output } from '../../results/outputs/contract.ts'
+import type { DashboardMetricNames } from '../second.ts'
 import { FeedBuilder } from './feed.ts'
 import { webPage } from './page.ts'
 
@@ -29,14 +30,16 @@ export function parseWebAddress (arg: string | undefined, what = '--out web'): W
 export class WebOutput implements Output {
   readonly name = 'web'
   readonly #address: WebAddress
-  readonly #feed = new FeedBuilder()
+  readonly #feed: FeedBuilder
   readonly #clients = new Set<ServerResponse>()
   readonly #tell: (line: string) => void
   #server: Server | undefined
   #keepalive: NodeJS.Timeout | undefined
   #runDir = ''
 
-  constructor (address: WebAddress, tell: (line: string) => void = () => {}) {
+  /** `names`: the fleet and accounting metrics shown (cli/dashboard-names.ts). */
+  constructor (address: WebAddress, tell: (line: string) => void = () => {}, names?: DashboardMetricNames) {
+    this.#feed = new FeedBuilder(names)
     this.#address = address
     this.#tell = tell
   }

@@ -19,7 +19,7 @@ section h2 { font-size: 14px; margin: 0 0 4px; color: #374151; } canvas { width:
 .legend i { display: inline-block; width: 10px; height: 3px; vertical-align: middle; margin-right: 4px; }
 .wide { grid-column: 1 / -1; } #events { font: 12px monospace; height: 200px; overflow-y: auto; white-space: pre-wrap; margin: 0; }
 table { border-collapse: collapse; font-size: 13px; } td { padding: 2px 10px 2px 0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-label { font-size: 12px; color: #555; }
+label { font-size: 12px; color: #555; } #fleet { max-height: 220px; overflow-y: auto; } .behind { color: #b45309; }
 `
 
 /** The panels: id, title, and the series each draws from a second's values (the feed's field names). */
@@ -121,10 +121,24 @@ function header () {
     return '<span class="' + cls + '">' + mark + ' ' + esc(t.source) + ' (' + (t.value === null ? 'at the end' : fmt(t.value)) + ')</span>';
   }).join(' &nbsp; ');
   const tot = s ? s.totals : {};
-  const rows = [['sent', tot.sent], ['delivered', tot.delivered], ['errors', tot.errors], ['UDP drops', tot.udpDrops]];
+  const rows = [['sent', tot.sent], ['delivered', tot.delivered], ['errors', tot.errors], ['UDP drops', tot.udpDrops],
+    ['registration failures', tot.registerFailed], ['retransmissions', tot.retransmits]];
   if (run.end) rows.push(['lost', run.end.lost], ['loss', run.end.lossRatio], ['duplicates', run.end.duplicates]);
-  else rows.push(['lost, duplicates', 'at the end (reconciliation)']);
+  else rows.push(['duplicates so far', tot.duplicates], ['lost', 'at the end (reconciliation)']);
   $('totals').innerHTML = rows.map(([k, v]) => '<tr><td>' + k + '</td><td class="num">' + (v === undefined || v === null ? '-' : esc(k === 'loss' ? (v * 100).toFixed(3) + ' %' : typeof v === 'number' ? v.toLocaleString('en') : v)) + '</td></tr>').join('');
+}
+
+// Every gateway, the ones with the fewest active devices first: those falling behind are the ones to see.
+function fleet () {
+  const n = v => (v === null || v === undefined ? '-' : Number(v).toLocaleString('en'));
+  const s = run.seconds[run.seconds.length - 1];
+  const gws = s && s.gateways ? [...s.gateways] : [];
+  gws.sort((a, b) => (a.active ?? 0) - (b.active ?? 0) || a.gateway.localeCompare(b.gateway));
+  const head = s ? 'devices target ' + n(s.devices_target) + ', active ' + n(s.devices_active) + ', registered ' + n(s.registered) : 'no data yet';
+  const table = gws.length === 0 ? '' : '<table><tr><td>gateway</td><td class="num">active</td><td class="num">registered</td></tr>' +
+    gws.map(g => '<tr' + ((g.active ?? 0) < (g.registered ?? 0) ? ' class="behind"' : '') + '><td>' + esc(g.gateway) + '</td><td class="num">' + n(g.active) +
+      '</td><td class="num">' + n(g.registered) + '</td></tr>').join('') + '</table>';
+  $('fleet').innerHTML = '<div class="legend">' + esc(head) + (gws.length > 0 ? ', ' + gws.length + ' gateways' : '') + '</div>' + table;
 }
 
 function events () {
@@ -136,7 +150,7 @@ let pending = false;
 function redraw () {
   if (pending) return;
   pending = true;
-  requestAnimationFrame(() => { pending = false; header(); PANELS.forEach(draw); events(); });
+  requestAnimationFrame(() => { pending = false; header(); PANELS.forEach(draw); fleet(); events(); });
 }
 
 function take (kind, data) {
@@ -184,6 +198,7 @@ export function webPage (feed?: WebFeed): string {
 <main>
 ${panels}
 <section><h2>Run so far</h2><table id="totals"></table></section>
+<section><h2>Fleet: devices per gateway</h2><div id="fleet"></div></section>
 <section class="wide"><h2>Events: phases, scaling decisions with their reasons, errors</h2><pre id="events"></pre></section>
 </main>
 ${data}

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { RunWriter } from '../../results/run-writer.ts'
 import { loadRun } from '../../results/run-loader.ts'
-import { DashboardState, HISTORY_S, LOG_LINES, Ring } from '../../dashboards/terminal/state.ts'
-import { buildView, niceMax, panelTitles } from '../../dashboards/terminal/view.ts'
+import { DashboardState, HISTORY_S, LOG_LINES } from '../../dashboards/terminal/state.ts'
+import { Ring } from '../../lib/ring.ts'
+import { buildView, gatewayLines, niceMax, panelTitles } from '../../dashboards/terminal/view.ts'
 import { ReplayCursor, RunFollower, SPEEDS } from '../../dashboards/terminal/replay.ts'
 import { isTerminfoNoise } from '../../dashboards/terminal/screen.ts'
 import { dashboardNames, thresholdUnitOf } from '../../cli/dashboard-names.ts'
@@ -74,6 +75,27 @@ test('the panels: header with phase, progress and every threshold, charts with t
   assert.match(done.header, /FINISHED/)
   assert.match(done.fleet, /lost 3 .*duplicates 1/)
   assert.deepEqual(Object.keys(panelTitles), ['header', 'rate', 'e2e', 'lag', 'lagSeconds', 'mirror', 'services', 'fleet', 'log'])
+})
+
+test('the fleet panel lists every gateway that fits, packed in columns; too many: the spread and the fewest active first', () => {
+  const gw = (i: number, active: number): { gateway: string, active: number, registered: number } => ({ gateway: `gw-${String(i).padStart(2, '0')}`, active, registered: 40 })
+  const few = [gw(1, 40), gw(2, 38), gw(3, 40)]
+  const lines = gatewayLines(few, 60, 4)
+  assert.equal(lines[0], '3 gateways (active/registered):')
+  assert.equal(lines.length, 2, 'three short cells share one line of 60 columns')
+  for (const g of few) assert.ok(lines[1]!.includes(`${g.gateway} ${g.active}/40`), lines[1])
+
+  const many = Array.from({ length: 30 }, (_, i) => gw(i + 1, i === 17 ? 3 : i === 5 ? 12 : 40))
+  const tight = gatewayLines(many, 38, 3)
+  assert.equal(tight[0], '30 gateways, active 3 to 40, median 40')
+  assert.equal(tight.length, 4, 'the summary line and the 3 lines given')
+  assert.match(tight[3]!, /^ {2}\+\d+ more; fewest active first$/)
+  const shown = tight.slice(1, 3).join(' ')
+  assert.ok(shown.indexOf('gw-18 3/40') >= 0 && shown.indexOf('gw-18') < shown.indexOf('gw-06 12/40'), `the gateways behind come first: ${shown}`)
+  const cellsShown = shown.match(/gw-\d\d/g)?.length ?? 0
+  assert.equal(cellsShown, 4, 'two cells a line in 38 columns, on the two lines left')
+  assert.equal(Number(/\+(\d+) more/.exec(tight[3]!)?.[1]), 30 - cellsShown, 'the count not shown is exact')
+  for (const line of tight) assert.ok(line.length <= 38, `fits the panel: ${line}`)
 })
 
 test('chart tops are round and never 0', () => {

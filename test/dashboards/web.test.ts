@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { MetricWindow } from '../../lib/metrics/window.ts'
+import { dashboardNames } from '../../cli/dashboard-names.ts'
 import { parseWebAddress, WEB_FILE, WebOutput } from '../../dashboards/web/output.ts'
 import type { RunSecond, RunStart } from '../../results/outputs/contract.ts'
 import type { RunMeta, SummaryRow, TimeseriesRow } from '../../results/run-format.ts'
@@ -30,8 +31,20 @@ function row (t: number): TimeseriesRow {
     services: { 'edge-kafka': { cpuPct: 20 + t, memMb: 300 }, sink: { cpuPct: 5, memMb: 80 } },
   }
 }
+/** The second's window with the fleet's gauges (two gateways, gw-b behind), its totals with the devices' counters. */
+function fleetWindow (t: number): MetricWindow {
+  const w = new MetricWindow(2_000_000 + t)
+  const at = 2_000_000_000 + t * 1000
+  w.gauge(dashboardNames.devicesRegistered, 100, 'sum', at)
+  w.gauge(`${dashboardNames.devicesActive}.gw-a`, 50, 'last', at)
+  w.gauge(`${dashboardNames.devicesRegistered}.gw-a`, 50, 'last', at)
+  w.gauge(`${dashboardNames.devicesActive}.gw-b`, 20 + t, 'last', at)
+  w.gauge(`${dashboardNames.devicesRegistered}.gw-b`, 50, 'last', at)
+  return w
+}
 const second = (t: number): RunSecond => ({
-  second: 2_000_000 + t, row: row(t), window: new MetricWindow(2_000_000 + t), totals: {},
+  second: 2_000_000 + t, row: row(t), window: fleetWindow(t),
+  totals: { [dashboardNames.retransmits]: 4 * t, [dashboardNames.registerFailed]: 1, [dashboardNames.duplicates]: 2 },
   thresholds: [{ metric: 'e2e.p99', source: 'e2e.p99 < 500ms', value: 30 + t, passed: true }, { metric: 'loss', source: 'loss == 0', value: null, passed: false }],
 })
 const meta = (_dir: string, complete = false): RunMeta => ({
@@ -89,7 +102,7 @@ test('--out web addresses: :port, host:port, a bare port; anything else named', 
 test('the web view streams the run to late and early pages, in Chromium too, and leaves the run as one offline file', { timeout: 120_000 }, async t => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetlab-web-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const out = new WebOutput({ host: '127.0.0.1', port: 0 })
+  const out = new WebOutput({ host: '127.0.0.1', port: 0 }, () => {}, dashboardNames)
   const start: RunStart = { meta: meta(dir), runDir: dir, startMs: 2_000_000_000, services: SERVICES, plannedWorkloadMs: 60_000 }
   await out.start(start)
   t.after(async () => { await out.stop({ meta: meta(dir, true), summary, histograms: {} }).catch(() => {}) })
@@ -112,6 +125,10 @@ test('the web view streams the run to late and early pages, in Chromium too, and
   assert.equal(seconds[6]!.totals.sent, [0, 1, 2, 3, 4, 5, 6].reduce((n, s) => n + 100 + s, 0), 'running totals of the rows')
   assert.equal(seconds[6]!.workloadS, 5, 'setup seconds are not workload')
   assert.equal(frames.filter(f => f.event === 'event').length, 2)
+  const last = frames.filter(f => f.event === 'second').at(-1)!.data as { registered: number, gateways: unknown, totals: Record<string, number> }
+  assert.equal(last.registered, 100)
+  assert.deepEqual(last.gateways, [{ gateway: 'gw-a', active: 50, registered: 50 }, { gateway: 'gw-b', active: 26, registered: 50 }])
+  assert.deepEqual([last.totals.retransmits, last.totals.registerFailed, last.totals.duplicates], [24, 1, 2])
 
   // a real browser: the page loads, its charts receive points while the stream goes on
   const { browser, page, errors } = await openPage(t, url)
@@ -124,6 +141,10 @@ test('the web view streams the run to late and early pages, in Chromium too, and
   assert.match(await page.textContent('#l-latency') ?? '', /p99 41\.0/)
   assert.match(await page.textContent('#l-cpu') ?? '', /edge-kafka 31\.0/)
   assert.match(await page.textContent('#events') ?? '', /scale-up 1 -> 2: lag 1,640/)
+  // the fleet: every gateway, the one behind first and marked; the devices' counters in the totals
+  assert.match(await page.textContent('#fleet') ?? '', /registered 100, 2 gateways.*gw-b3150.*gw-a5050/)
+  assert.equal(await page.textContent('#fleet tr.behind td'), 'gw-b')
+  assert.match(await page.textContent('#totals') ?? '', /registration failures1retransmissions44duplicates so far2/)
   // the charts drew: a canvas with lines has non-blank pixels
   const inked = await page.evaluate(() => {
     const c = document.getElementById('c-rate') as HTMLCanvasElement
