@@ -41,6 +41,19 @@ export class Autoscaler {
 
   get config (): AutoscalerConfig { return this.#o.config }
 
+  /**
+   * Whether the policy would scale up on this input (a reading between two periods), with the loop's guards: no
+   * step in flight, not past max or the partitions. Learns nothing and decides nothing: `step` does, when this says so.
+   */
+  wantsScaleUp (input: ControlInput): boolean {
+    if (this.#inFlight !== undefined) return false
+    const k = this.knowledge
+    const symptoms = analyze(input, k, this.#o.config)
+    const result = this.policy.plan({ input, symptoms, knowledge: k, config: this.#o.config })
+    const max = Math.min(this.#o.config.max ?? input.partitions, input.partitions)
+    return Math.min(max, Math.round(result.desired)) > k.desired
+  }
+
   /** One period: M (the input) -> A -> P -> E over K. Returns the decision; the scale step it starts runs on. */
   step (input: ControlInput): Decision {
     const k = this.knowledge

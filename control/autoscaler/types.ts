@@ -41,6 +41,11 @@ export interface AutoscalerConfig {
   /** Default: the partition count. */
   readonly max?: number
   readonly periodMs: number
+  /**
+   * Between two periods the loop looks this often whether the policy would scale up now, and if so plans at once
+   * (a burst need not wait for the next period); scale-in waits for the period. Absent: only every period.
+   */
+  readonly reactMs?: number
   /** The lag SLO: seconds over it are counted, and Analyze raises time-lag-over-slo. */
   readonly sloLagSeconds: number
   /** The policy's own parameters, parsed (ms for durations). */

@@ -7,6 +7,7 @@ import { Autoscaler } from '../../control/autoscaler/loop.ts'
 import type { AutoscalerConfig, ControlInput, Decision } from '../../control/autoscaler/types.ts'
 import { formatCount } from '../../control/autoscaler/format.ts'
 import { ConsumerLagMonitor } from '../../control/lag-monitor.ts'
+import type { LagSnapshot } from '../../control/lag.ts'
 import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import type { MetricWindowJSON } from '../../lib/metrics/window.ts'
 import type { KafkaClient } from '../../platform/kafka/client.ts'
@@ -17,6 +18,9 @@ import { metric } from './seconds.ts'
 
 /** Holds are logged at least this often, so a long steady phase still shows the loop is alive and why it holds. */
 const HOLD_LOG_MS = 30_000
+/** The lag monitor's status window and time-lag history, in time: Burrow's 10 samples and kafka-lag-exporter's 60 points at 1 s. */
+const STATUS_WINDOW_MS = 10_000
+const LAG_HISTORY_MS = 60_000
 
 export interface SinkControlOptions {
   readonly config: AutoscalerConfig
@@ -34,6 +38,9 @@ export interface SinkControlOptions {
   readonly platform: string
 }
 
+/** Records produced and consumed over `ms` of readings, and whether the group was Stable at each. */
+interface PeriodSum { produced: number, consumed: number, ms: number, stable: boolean }
+
 export class SinkControl {
   readonly autoscaler: Autoscaler
   readonly lag: ConsumerLagMonitor
@@ -42,18 +49,25 @@ export class SinkControl {
   #busy = false
   #lastHold: { reason: string, atMs: number } | undefined
   #manualAt = 0
-  #sum = { produced: 0, consumed: 0, ms: 0, stable: true }
+  #sum: PeriodSum = { produced: 0, consumed: 0, ms: 0, stable: true }
+  /** The readings of the last period, newest last: the rates a look between periods plans on. */
+  #recent: Array<{ produced: number, consumed: number, elapsedMs: number, stable: boolean }> = []
 
   constructor (o: SinkControlOptions) {
     this.#o = o
-    // the lag is read every second for the records whatever the control period; a period's rates add its readings up
+    // the lag is read every second for the records whatever the control period, and at `reactMs` when the loop
+    // looks between periods; a period's rates add its readings up
+    const sampleMs = Math.min(1000, o.config.periodMs, o.config.reactMs ?? Infinity)
     this.lag = new ConsumerLagMonitor({
-      kafka: o.cloud, topics: o.topics, groupId: o.groupId, recorder: o.recorder, periodMs: Math.min(1000, o.config.periodMs),
+      kafka: o.cloud, topics: o.topics, groupId: o.groupId, recorder: o.recorder, periodMs: sampleMs,
+      // the status window and the time-lag history span the same time however often the lag is read
+      window: Math.max(2, Math.round(STATUS_WINDOW_MS / sampleMs)), historyPoints: Math.max(3, Math.round(LAG_HISTORY_MS / sampleMs)),
       onSnapshot: s => {
         this.#sum.produced += s.produced
         this.#sum.consumed += s.consumed
         this.#sum.ms += s.elapsedMs
         this.#sum.stable &&= s.groupState === 'Stable'
+        if (o.config.reactMs !== undefined) this.#look(s)
       },
     })
     this.autoscaler = new Autoscaler({
@@ -69,6 +83,46 @@ export class SinkControl {
   start (): void {
     this.lag.start()
     this.#timer = setInterval(() => { void this.#period() }, this.#o.config.periodMs)
+  }
+
+  /**
+   * A reading between two periods: planned on the rates of the last period's readings (the same span a period
+   * plans on, so no noisier); when the policy would scale up on it, the period comes now and the next one a whole
+   * period later. A look never scales in.
+   */
+  #look (s: LagSnapshot): void {
+    const recent = this.#recent
+    recent.push({ produced: s.produced, consumed: s.consumed, elapsedMs: s.elapsedMs, stable: s.groupState === 'Stable' })
+    let ms = 0
+    let keep = 0
+    for (let i = recent.length - 1; i >= 0 && ms < this.#o.config.periodMs; i--) { ms += recent[i]!.elapsedMs; keep++ }
+    recent.splice(0, recent.length - keep)
+    if (this.#busy || this.#timer === undefined || ms < this.#o.config.periodMs) return
+    // the replicas as the last period counted them: asking the Runtime costs a docker call per look
+    const running = this.autoscaler.knowledge.inputs.at(-1)?.replicas ?? this.#o.initial
+    const sum: PeriodSum = { produced: 0, consumed: 0, ms: 0, stable: true }
+    for (const r of recent) { sum.produced += r.produced; sum.consumed += r.consumed; sum.ms += r.elapsedMs; sum.stable &&= r.stable }
+    const input = this.#input(s, running, sum)
+    if (!this.autoscaler.wantsScaleUp(input)) return
+    clearInterval(this.#timer)
+    this.#timer = setInterval(() => { void this.#period() }, this.#o.config.periodMs)
+    void this.#period()
+  }
+
+  #input (snapshot: LagSnapshot, running: number, sum: PeriodSum): ControlInput {
+    const perS = 1000 / sum.ms
+    return {
+      atMs: snapshot.atMs,
+      replicas: running,
+      partitions: this.#o.partitions,
+      lag: snapshot.totalLag,
+      lagSeconds: snapshot.maxLagSeconds,
+      partitionsWithLag: snapshot.partitionsWithLag,
+      groupStatus: snapshot.status,
+      arrivalRate: sum.produced * perS,
+      consumedRate: sum.consumed * perS,
+      groupStable: sum.stable && snapshot.groupState === 'Stable' && snapshot.members === running,
+    }
   }
 
   async stop (): Promise<void> {
@@ -105,21 +159,9 @@ export class SinkControl {
       const [snapshot, running] = await Promise.all([this.lag.poll(), this.#o.group.running()])
       // the first reading only starts the rates: a period's arrival needs two
       if (snapshot === undefined || this.#sum.ms <= 0) return
-      const perS = 1000 / this.#sum.ms
       const sum = this.#sum
       this.#sum = { produced: 0, consumed: 0, ms: 0, stable: true }
-      const input: ControlInput = {
-        atMs: snapshot.atMs,
-        replicas: running.length,
-        partitions: this.#o.partitions,
-        lag: snapshot.totalLag,
-        lagSeconds: snapshot.maxLagSeconds,
-        partitionsWithLag: snapshot.partitionsWithLag,
-        groupStatus: snapshot.status,
-        arrivalRate: sum.produced * perS,
-        consumedRate: sum.consumed * perS,
-        groupStable: sum.stable && snapshot.groupState === 'Stable' && snapshot.members === running.length,
-      }
+      const input = this.#input(snapshot, running.length, sum)
       const d = this.autoscaler.step(input)
       this.#o.recorder.gauge(metric.desired, d.desired, 'last')
     } catch (err) {

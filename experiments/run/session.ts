@@ -382,7 +382,7 @@ export class Session implements RunSession {
         home: this.#o.home, platform: this.platformName,
       })
       this.#control.start()
-      this.event('autoscale', config.policy, `control loop: policy ${config.policy}, every ${config.periodMs / 1000} s, ${initial} replica${initial === 1 ? '' : 's'}, ` +
+      this.event('autoscale', config.policy, `control loop: policy ${config.policy}, every ${config.periodMs / 1000} s${config.reactMs !== undefined ? ` (a scale-up looked for every ${config.reactMs} ms)` : ''}, ${initial} replica${initial === 1 ? '' : 's'}, ` +
         `min ${config.min}, max ${Math.min(config.max ?? this.#partitions, this.#partitions)} (${this.#partitions} partitions)` +
         (Object.keys(config.params).length > 0 ? `, ${Object.entries(config.params).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''))
     }

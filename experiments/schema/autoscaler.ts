@@ -21,6 +21,7 @@ export const autoscalerSchema = strictObject({
   min: count(1, 256, 'replicas').default(1),
   max: count(1, 256, 'replicas').optional(),
   period: duration({ min: 100, max: 600_000 }).default('1s'),
+  react: z.union([z.literal('off'), duration({ min: 100, max: 600_000 })]).default('off'),
   lagSlo: duration({ positive: true }).default('5s'),
   lagThreshold: count(1).optional(),
   activationLagThreshold: count(0).optional(),
@@ -41,12 +42,14 @@ export const autoscalerSchema = strictObject({
 }).superRefine((a, ctx) => {
   const allowed = paramsOf[a.policy] ?? []
   for (const [key, value] of Object.entries(a)) {
-    if (value === undefined || ['policy', 'min', 'max', 'period', 'lagSlo'].includes(key) || allowed.includes(key)) continue
+    if (value === undefined || ['policy', 'min', 'max', 'period', 'react', 'lagSlo'].includes(key) || allowed.includes(key)) continue
     ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of the ${a.policy} policy (it takes: ${allowed.length > 0 ? allowed.join(', ') : 'none'})` })
   }
   if (a.max !== undefined && a.max < a.min) ctx.addIssue({ code: 'custom', path: ['max'], message: `expected at least min (${a.min})` })
 }).transform((a): AutoscalerConfig => {
-  const { policy, min, max, period, lagSlo, ...rest } = a
+  const { policy, min, max, period, react, lagSlo, ...rest } = a
   const params = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>
-  return { policy, min, ...(max !== undefined ? { max } : {}), periodMs: period, sloLagSeconds: lagSlo / 1000, params }
+  // a look between periods only when it comes more often than the period itself
+  const reactMs = react === 'off' || react >= period ? undefined : react
+  return { policy, min, ...(max !== undefined ? { max } : {}), periodMs: period, ...(reactMs !== undefined ? { reactMs } : {}), sloLagSeconds: lagSlo / 1000, params }
 })

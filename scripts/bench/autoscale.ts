@@ -34,10 +34,11 @@ const PARTITIONS = 8
 const STEADY_TAIL_S = 30
 
 const policies: Record<string, NonNullable<BurstOptions['autoscaler']>> = {
-  threshold: { policy: 'threshold', period: '1s', lagSlo: `${LAG_SLO_S}s`, lagThreshold: LAG_THRESHOLD, cooldown: '30s' },
-  'target-tracking': { policy: 'target-tracking', period: '1s', lagSlo: `${LAG_SLO_S}s`, metric: 'lag', target: LAG_THRESHOLD, stabilization: '30s' },
-  predictive: { policy: 'predictive', period: '1s', lagSlo: `${LAG_SLO_S}s` },
-  'keda-hpa-defaults': { policy: 'threshold', period: '30s', lagSlo: `${LAG_SLO_S}s`, lagThreshold: 10, activationLagThreshold: 0, cooldown: '300s' },
+  threshold: { policy: 'threshold', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s`, lagThreshold: LAG_THRESHOLD, cooldown: '30s' },
+  'target-tracking': { policy: 'target-tracking', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s`, metric: 'lag', target: LAG_THRESHOLD, stabilization: '30s' },
+  predictive: { policy: 'predictive', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s` },
+  // KEDA polls at its interval only: no look between periods
+  'keda-hpa-defaults': { policy: 'threshold', period: '30s', react: 'off', lagSlo: `${LAG_SLO_S}s`, lagThreshold: 10, activationLagThreshold: 0, cooldown: '300s' },
 }
 
 const runtime = parseRuntimeKind(arg('runtime') ?? 'process')

@@ -182,3 +182,17 @@ test('further sinks: named, each reading what its store keeps; the run\'s postgr
   for (const field of ['sinks[0].name', 'sinks[1].kind', 'sinks[2].name']) assert.ok(p.some(x => x.startsWith(field)), `${field} in ${p.join(' | ')}`)
   assert.deepEqual(problems('linear', { workload, sinks: [{ name: 'a', kind: 'file' }, { name: 'a', kind: 'influxdb' }] }), ['sinks[1].name: sink name "a" is used twice'])
 })
+
+test('autoscaler react: off by default, a look between periods when shorter than the period', () => {
+  const react = (autoscaler: Record<string, unknown>): number | undefined => {
+    const r = safeParseExperiment('step', { workload: { steps: [{ devices: 1, duration: '1s' }] }, autoscaler })
+    assert.ok(r.success, r.success ? '' : r.problems.join('\n'))
+    return r.success ? r.config.autoscaler?.reactMs : undefined
+  }
+  assert.equal(react({ policy: 'threshold' }), undefined)
+  assert.equal(react({ policy: 'threshold', react: '500ms' }), 500)
+  assert.equal(react({ policy: 'threshold', react: 'off' }), undefined)
+  assert.equal(react({ policy: 'threshold', period: '200ms', react: '250ms' }), undefined, 'not shorter than a 200 ms period')
+  const p = problems('step', { workload: { steps: [{ devices: 1, duration: '1s' }] }, autoscaler: { policy: 'threshold', react: 'soon' } })
+  assert.ok(p.some(x => x.startsWith('autoscaler.react')), p.join('\n'))
+})

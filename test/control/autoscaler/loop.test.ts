@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { AutoscalerConfig } from '../../../control/autoscaler/types.ts'
+import { Autoscaler } from '../../../control/autoscaler/loop.ts'
+import type { AutoscalerConfig, ControlInput } from '../../../control/autoscaler/types.ts'
 import { directionChanges, simulate } from './sim.ts'
 
 // A 10x burst of 60 s over a baseline (the bench's shape): 300/s, 3,000/s from 30 s to 90 s, 300/s after.
@@ -48,4 +49,23 @@ test('simulation only: predictive peaks lower than threshold on the same burst, 
   assert.ok(peak(p.lag) < peak(t.lag), `peak lag predictive ${peak(p.lag)} vs threshold ${peak(t.lag)}`)
   assert.ok(p.autoscaler.stats().replicaSeconds <= t.autoscaler.stats().replicaSeconds * 1.05,
     `replica-seconds predictive ${p.autoscaler.stats().replicaSeconds} vs threshold ${t.autoscaler.stats().replicaSeconds}`)
+})
+
+test('a look between periods: wantsScaleUp says whether the policy would scale up now, and learns nothing', () => {
+  const config = policies['target-tracking']!
+  let scaled = 0
+  const a = new Autoscaler({ config, initial: 1, executor: { scale: async () => { scaled++ } } })
+  const input = (atMs: number, lag: number): ControlInput => ({
+    atMs, replicas: 1, partitions: PARTITIONS, lag, lagSeconds: lag / 1000, partitionsWithLag: lag > 0 ? PARTITIONS : 0, groupStatus: 'OK',
+    arrivalRate: 1000, consumedRate: 200, groupStable: true,
+  })
+  a.step(input(0, 0))
+  assert.equal(a.wantsScaleUp(input(250, 1050)), false, 'lag per replica within the 0.1 tolerance of 1,000')
+  assert.equal(a.wantsScaleUp(input(500, 1900)), true, '1,900 per replica wants 2')
+  assert.equal(a.knowledge.inputs.length, 1, 'a look adds nothing to the knowledge')
+  assert.equal(a.knowledge.desired, 1)
+  assert.equal(scaled, 0, 'and scales nothing')
+  const d = a.step(input(500, 1900))
+  assert.equal(d.action, 'scale-up')
+  assert.equal(a.wantsScaleUp(input(750, 5000)), false, 'not while a scale step is in flight')
 })
