@@ -81,6 +81,7 @@ export function buildUnitBundle (): Build {
   const result = esbuild.buildSync({
     absWorkingDir: projectRoot,
     entryPoints: [UNIT_ENTRY],
+    // .js files: Node reads them as ES modules under the project's package.json ("type": "module")
     outdir: join(UNIT_BUILDS, id),
     bundle: true,
     // Each dynamic import of cli/unit.ts becomes a chunk: without it, every package some unit uses (dockerode, pg,
@@ -94,7 +95,6 @@ export function buildUnitBundle (): Build {
     metafile: true,
     logLevel: 'silent',
   })
-  // Node reads .js under the project's package.json as ES modules ("type": "module").
   const build: Build = { id, startedMs, inputs: Object.keys(result.metafile?.inputs ?? {}) }
   const tmp = `${CURRENT}.${process.pid}`
   writeFileSync(tmp, JSON.stringify(build))

@@ -41,6 +41,15 @@ export interface SinkControlOptions {
 /** Records produced and consumed over `ms` of readings, and whether the group was Stable at each. */
 interface PeriodSum { produced: number, consumed: number, ms: number, stable: boolean }
 
+const emptySum = (): PeriodSum => ({ produced: 0, consumed: 0, ms: 0, stable: true })
+
+function addReading (sum: PeriodSum, s: Pick<LagSnapshot, 'produced' | 'consumed' | 'elapsedMs' | 'groupState'>): void {
+  sum.produced += s.produced
+  sum.consumed += s.consumed
+  sum.ms += s.elapsedMs
+  sum.stable &&= s.groupState === 'Stable'
+}
+
 export class SinkControl {
   readonly autoscaler: Autoscaler
   readonly lag: ConsumerLagMonitor
@@ -49,9 +58,9 @@ export class SinkControl {
   #busy = false
   #lastHold: { reason: string, atMs: number } | undefined
   #manualAt = 0
-  #sum: PeriodSum = { produced: 0, consumed: 0, ms: 0, stable: true }
+  #sum = emptySum()
   /** The readings of the last period, newest last: the rates a look between periods plans on. */
-  #recent: Array<{ produced: number, consumed: number, elapsedMs: number, stable: boolean }> = []
+  readonly #recent: LagSnapshot[] = []
 
   constructor (o: SinkControlOptions) {
     this.#o = o
@@ -63,10 +72,7 @@ export class SinkControl {
       // the status window and the time-lag history span the same time however often the lag is read
       window: Math.max(2, Math.round(STATUS_WINDOW_MS / sampleMs)), historyPoints: Math.max(3, Math.round(LAG_HISTORY_MS / sampleMs)),
       onSnapshot: s => {
-        this.#sum.produced += s.produced
-        this.#sum.consumed += s.consumed
-        this.#sum.ms += s.elapsedMs
-        this.#sum.stable &&= s.groupState === 'Stable'
+        addReading(this.#sum, s)
         if (o.config.reactMs !== undefined) this.#look(s)
       },
     })
@@ -82,6 +88,12 @@ export class SinkControl {
 
   start (): void {
     this.lag.start()
+    this.#schedule()
+  }
+
+  /** The next period a whole period from now. */
+  #schedule (): void {
+    clearInterval(this.#timer)
     this.#timer = setInterval(() => { void this.#period() }, this.#o.config.periodMs)
   }
 
@@ -92,7 +104,7 @@ export class SinkControl {
    */
   #look (s: LagSnapshot): void {
     const recent = this.#recent
-    recent.push({ produced: s.produced, consumed: s.consumed, elapsedMs: s.elapsedMs, stable: s.groupState === 'Stable' })
+    recent.push(s)
     let ms = 0
     let keep = 0
     for (let i = recent.length - 1; i >= 0 && ms < this.#o.config.periodMs; i--) { ms += recent[i]!.elapsedMs; keep++ }
@@ -100,12 +112,10 @@ export class SinkControl {
     if (this.#busy || this.#timer === undefined || ms < this.#o.config.periodMs) return
     // the replicas as the last period counted them: asking the Runtime costs a docker call per look
     const running = this.autoscaler.knowledge.inputs.at(-1)?.replicas ?? this.#o.initial
-    const sum: PeriodSum = { produced: 0, consumed: 0, ms: 0, stable: true }
-    for (const r of recent) { sum.produced += r.produced; sum.consumed += r.consumed; sum.ms += r.elapsedMs; sum.stable &&= r.stable }
-    const input = this.#input(s, running, sum)
-    if (!this.autoscaler.wantsScaleUp(input)) return
-    clearInterval(this.#timer)
-    this.#timer = setInterval(() => { void this.#period() }, this.#o.config.periodMs)
+    const sum = emptySum()
+    for (const r of recent) addReading(sum, r)
+    if (!this.autoscaler.wantsScaleUp(this.#input(s, running, sum))) return
+    this.#schedule()
     void this.#period()
   }
 
@@ -160,7 +170,7 @@ export class SinkControl {
       // the first reading only starts the rates: a period's arrival needs two
       if (snapshot === undefined || this.#sum.ms <= 0) return
       const sum = this.#sum
-      this.#sum = { produced: 0, consumed: 0, ms: 0, stable: true }
+      this.#sum = emptySum()
       const input = this.#input(snapshot, running.length, sum)
       const d = this.autoscaler.step(input)
       this.#o.recorder.gauge(metric.desired, d.desired, 'last')
