@@ -37,6 +37,13 @@ export const metric = {
 /** Histograms kept for the whole run (histograms.json). */
 export const runHistograms = [metric.e2e, metric.lateness, metric.rebalancePause] as const
 
+/**
+ * Gauges that are a state, not a reading: the value stands until the next one. The desired count is recorded once
+ * per control period, and a period that takes longer than a second (a slow docker call) leaves a second without it;
+ * its row shows the count that stood, not a gap.
+ */
+const heldGauges: readonly string[] = [metric.desired]
+
 const GRACE_S = 2
 
 export interface AssembledSecond {
@@ -53,6 +60,7 @@ export class SecondAssembler {
   readonly #services: readonly string[]
   readonly #startSecond: number
   #written = -Infinity
+  readonly #held = new Map<string, number>()
 
   /** `services`: the service names of the timeseries columns; `startSecond`: t_s = 0. */
   constructor (startSecond: number, services: readonly string[]) {
@@ -132,7 +140,11 @@ export class SecondAssembler {
 
   #row (second: number, w: MetricWindow): TimeseriesRow {
     const counter = (name: string): number => w.counters.get(name) ?? 0
-    const gauge = (name: string): number | null => w.gauges.get(name)?.value ?? null
+    for (const name of heldGauges) {
+      const g = w.gauges.get(name)
+      if (g !== undefined) this.#held.set(name, g.value)
+    }
+    const gauge = (name: string): number | null => w.gauges.get(name)?.value ?? this.#held.get(name) ?? null
     const pct = (name: string, p: number): number | null => {
       const h = w.histograms.get(name)
       return h === undefined || h.count === 0 ? null : roundTo(h.percentile(p), 3)

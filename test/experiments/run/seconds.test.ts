@@ -55,3 +55,18 @@ test('a window that comes after its row was written still counts in the run tota
   assert.equal(asm.total(metric.sent), 12)
   assert.equal(asm.histogram(metric.e2e)!.count, 2)
 })
+
+test('the desired count stands in a second with no decision; a lag reading does not', () => {
+  const clock = { now: 300_000 }
+  const a = recorderAt(clock)
+  const asm = new SecondAssembler(300, [])
+  a.gauge(metric.desired, 3, 'last')
+  a.gauge(metric.lag, 40, 'max')
+  clock.now = 302_500 // nothing recorded in second 301 (a control period that took longer than a second)
+  a.gauge(metric.desired, 5, 'last')
+  clock.now = 304_000
+  for (const w of a.drain()) asm.add(w)
+  const rows = asm.take(305).map(r => r.row)
+  assert.deepEqual(rows.map(r => r.consumer_desired), [3, 3, 5, 5])
+  assert.deepEqual(rows.map(r => r.consumer_lag), [40, null, null, null])
+})

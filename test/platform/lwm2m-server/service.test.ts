@@ -4,10 +4,11 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { formatCode } from '../../../lib/coap/index.ts'
 import { ServiceFailedError } from '../../../lib/errors.ts'
 import { projectRoot } from '../../../lib/home.ts'
+import { UNIT_BUILDS, UNIT_ENTRY } from '../../../lib/unit-command.ts'
 import { waitForCoap } from '../../../platform/health.ts'
 import { lwm2mServiceSpec, readyLine, readyProbe } from '../../../platform/lwm2m-server/service.ts'
 import { ProcessRuntime } from '../../../platform/runtime/process.ts'
@@ -15,13 +16,18 @@ import { freePortPair, uniqueName, waitFor } from '../../helpers.ts'
 import { startServer } from './helpers.ts'
 import { TestDevice } from './test-device.ts'
 
-test('the ServiceSpec runs `lwm2m serve` with this node, tsx\'s loader and the units\' entry cli/unit.ts', () => {
+test('the ServiceSpec runs `lwm2m serve` with this node and the units\' entry (the bundle of cli/unit.ts, or cli/unit.ts through tsx)', () => {
   const spec = lwm2mServiceSpec({ platform: 'p1', dir: '/tmp/p1', host: '127.0.0.1', port: 25683, gateway: 'gw9', kafka: ['127.0.0.1:29092'], observe: [] })
+  const args = ['lwm2m', 'serve', '--host', '127.0.0.1', '--port', '25683', '--gateway', 'gw9', '--kafka', '127.0.0.1:29092', '--observe', 'none']
   assert.equal(spec.command[0], process.execPath)
-  assert.equal(spec.command[1], '--import')
-  assert.match(spec.command[2]!, /^file:\/\/.*\/tsx\//)
-  assert.equal(spec.command[3], join(projectRoot, 'cli', 'unit.ts'))
-  assert.deepEqual(spec.command.slice(4), ['lwm2m', 'serve', '--host', '127.0.0.1', '--port', '25683', '--gateway', 'gw9', '--kafka', '127.0.0.1:29092', '--observe', 'none'])
+  if (spec.command[1] === '--import') {
+    assert.match(spec.command[2]!, /^file:\/\/.*\/tsx\//)
+    assert.equal(spec.command[3], UNIT_ENTRY)
+    assert.deepEqual(spec.command.slice(4), args)
+  } else {
+    assert.ok(spec.command[1]!.startsWith(UNIT_BUILDS + sep) && spec.command[1]!.endsWith(`${sep}unit.js`), spec.command[1])
+    assert.deepEqual(spec.command.slice(2), args)
+  }
   assert.deepEqual(spec.ports, { coap: 25683 })
   assert.equal(spec.service, 'lwm2m-server')
   assert.equal(spec.cwd, '/tmp/p1/lwm2m-server')
