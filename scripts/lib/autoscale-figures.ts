@@ -58,7 +58,9 @@ export function autoscaleFigures (run: LoadedRun, o: FigureOptions): AutoscaleFi
   }
   const desired = rows.map(r => r.consumer_desired).filter((v): v is number => v !== null)
   const steadyEnd = rows.at(-1)?.t_s ?? 0
-  const steady = rows.filter(r => (burstStart !== undefined && r.t_s < burstStart && r.phase !== 'ramp') ||
+  // a second is steady before the burst only if it ended before the burst began: the second the burst falls into
+  // holds the first scale-up, which is the burst's
+  const steady = rows.filter(r => (burstStart !== undefined && r.t_s + 1 <= burstStart && r.phase !== 'ramp') ||
     (r.phase !== 'drain' && burstEnd !== undefined && r.t_s >= steadyEnd - o.steadyTailS))
   const told = run.events.filter(e => e.kind === 'sink.rebalance').map(e => ({ endS: e.t_s, ms: Number(/after a (\d+) ms pause/.exec(e.detail)?.[1]) }))
     .filter(p => Number.isFinite(p.ms))

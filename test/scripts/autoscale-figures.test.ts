@@ -60,3 +60,23 @@ test('direction changes ignore flat steps', () => {
   assert.equal(directionChanges([1, 1, 2, 2, 3, 2, 2, 1, 4]), 2)
   assert.equal(directionChanges([]), 0)
 })
+
+test('the second the burst begins in is not steady: a scale-up within it is no change of direction in the baseline', () => {
+  // burst from 10.4: the scale-up at 10.7 lands in second 10; the recovery settles at 2
+  const rows: TimeseriesRow[] = []
+  for (let t = 0; t < 40; t++) {
+    const desired = t < 10 ? 1 : t < 25 ? 8 : 2
+    rows.push(row(t, t >= 10 && t < 20 ? 'burst-1' : 'baseline', 0, 0, desired, desired))
+  }
+  const events: RunEvent[] = [
+    { t_s: 10.4, kind: 'phase', source: 'workload', detail: 'burst-1: 100 devices at 10/s each (1000/s)' },
+    { t_s: 10.7, kind: 'autoscale', source: 'predictive', detail: 'scale-up 1 -> 8: arrival 986/s (1 -> 8)' },
+    { t_s: 25.1, kind: 'autoscale', source: 'predictive', detail: 'scale-down 8 -> 2: arrival 100/s (8 -> 2)' },
+  ]
+  const run = { rows, events, summary: { lost: 0, duplicates: 0 } } as unknown as LoadedRun
+  const f = autoscaleFigures(run, { policy: 'predictive', lagThreshold: 1000, sloLagSeconds: 5, steadyTailS: 10 })
+  assert.equal(f.steadyChanges, 0)
+  assert.equal(f.changesOfDirection, 1)
+  rows[5]!.consumer_desired = 2 // a change of direction inside the baseline still counts
+  assert.equal(autoscaleFigures(run, { policy: 'predictive', lagThreshold: 1000, sloLagSeconds: 5, steadyTailS: 10 }).steadyChanges, 2)
+})
