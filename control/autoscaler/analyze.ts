@@ -19,9 +19,9 @@ export function analyze (input: ControlInput, knowledge: KnowledgeView, config: 
   if (input.lagSeconds > config.sloLagSeconds) out.push({ name: 'time-lag-over-slo', detail: `time lag ${input.lagSeconds.toFixed(1)} s > SLO ${config.sloLagSeconds} s` })
   if (input.groupStatus === 'STALL' || input.groupStatus === 'STOP') out.push({ name: 'consumer-stopped', detail: `group status ${input.groupStatus}` })
   if (input.replicas < knowledge.desired) out.push({ name: 'replica-missing', detail: `${input.replicas} of ${knowledge.desired} replicas run` })
-  if (input.replicas > config.min && input.lag <= input.partitions && knowledge.capacityPerReplica !== undefined &&
-    input.arrivalRate < knowledge.capacityPerReplica * (input.replicas - 1)) {
-    out.push({ name: 'replicas-idle', detail: `arrival ${formatCount(input.arrivalRate)}/s fits ${input.replicas - 1} replica${input.replicas === 2 ? '' : 's'} of ${formatCount(knowledge.capacityPerReplica)}/s` })
+  const fewer = input.replicas > config.min ? knowledge.capacityAt(input.replicas - 1) : undefined
+  if (fewer !== undefined && input.lag <= input.partitions && input.arrivalRate < fewer * (input.replicas - 1)) {
+    out.push({ name: 'replicas-idle', detail: `arrival ${formatCount(input.arrivalRate)}/s fits ${input.replicas - 1} replica${input.replicas === 2 ? '' : 's'} of ${formatCount(fewer)}/s` })
   }
   return out
 }

@@ -16,6 +16,11 @@
 // from the baseline already, before any backlog, so a policy can size the first scale step of a burst at the
 // period the burst arrives. It slightly overstates a saturated replica (fetching costs time too), which is why
 // saturated readings replace it once there are enough.
+//
+// Both are kept per replica count: replicas share the machine (here two cores, the brokers and the fleet as well),
+// so one of eight does less than one alone, and a count planned for is sized by what a group of that count did
+// (capacityAt), not by what the current count does. A count never seen between two seen ones reads on the line
+// between them; beyond the counts seen, the nearest.
 import type { ControlInput, Decision, KnowledgeView } from './types.ts'
 
 const HISTORY = 600
@@ -31,9 +36,11 @@ export class Knowledge implements KnowledgeView {
   readonly inputs: ControlInput[] = []
   readonly decisions: Decision[] = []
   readonly recommendations: Array<{ atMs: number, replicas: number }> = []
-  readonly #capacity: number[] = []
+  /** Saturated readings per replica count. */
+  readonly #capacity = new Map<number, number[]>()
   readonly #rebalances: number[] = []
-  readonly #trueRate: number[] = []
+  /** Useful-time readings per replica count. */
+  readonly #trueRate = new Map<number, number[]>()
   #work = { records: 0, ms: 0 }
   desired: number
   lastChange: { atMs: number, direction: 1 | -1 } | undefined
@@ -47,13 +54,47 @@ export class Knowledge implements KnowledgeView {
     this.desired = initial
   }
 
+  /** The capacity per replica with the replicas running now (the last period's count). */
   get capacityPerReplica (): number | undefined {
-    return median(this.#capacity) ?? median(this.#trueRate)
+    return this.#estimateAt(this.#running())?.rate
   }
 
   /** Where capacityPerReplica comes from now. */
   get capacitySource (): 'saturated' | 'useful-time' | undefined {
-    return this.#capacity.length >= MIN_SAMPLES ? 'saturated' : this.#trueRate.length >= MIN_SAMPLES ? 'useful-time' : undefined
+    return this.#estimateAt(this.#running())?.source
+  }
+
+  /** Records/s one replica consumes in a group of `replicas` (see the top of this file); undefined until any is seen. */
+  capacityAt (replicas: number): number | undefined {
+    return this.#estimateAt(replicas)?.rate
+  }
+
+  /** Where capacityAt(replicas) comes from. */
+  capacitySourceAt (replicas: number): 'saturated' | 'useful-time' | undefined {
+    return this.#estimateAt(replicas)?.source
+  }
+
+  #running (): number {
+    return this.inputs.at(-1)?.replicas ?? this.desired
+  }
+
+  #estimateAt (replicas: number): { rate: number, source: 'saturated' | 'useful-time' } | undefined {
+    const known: Array<{ count: number, rate: number, source: 'saturated' | 'useful-time' }> = []
+    for (const count of new Set([...this.#capacity.keys(), ...this.#trueRate.keys()])) {
+      const saturated = median(this.#capacity.get(count) ?? [])
+      const useful = median(this.#trueRate.get(count) ?? [])
+      if (saturated !== undefined) known.push({ count, rate: saturated, source: 'saturated' })
+      else if (useful !== undefined) known.push({ count, rate: useful, source: 'useful-time' })
+    }
+    known.sort((a, b) => a.count - b.count)
+    const above = known.findIndex(k => k.count >= replicas)
+    if (above === -1) return known.at(-1) // more than any count seen: the largest
+    const hi = known[above]!
+    if (hi.count === replicas || above === 0) return hi
+    // between two counts seen: the rate per replica on the line between them
+    const lo = known[above - 1]!
+    const rate = lo.rate + (hi.rate - lo.rate) * (replicas - lo.count) / (hi.count - lo.count)
+    return { rate, source: lo.source === 'saturated' && hi.source === 'saturated' ? 'saturated' : 'useful-time' }
   }
 
   /** The replicas handled `records` in `busyMs` of useful time (summed over replicas; from their metric windows). */
@@ -62,8 +103,7 @@ export class Knowledge implements KnowledgeView {
     this.#work.records += records
     this.#work.ms += busyMs
     if (this.#work.ms < WORK_SAMPLE_MS || this.#work.records < WORK_SAMPLE_RECORDS) return
-    this.#trueRate.push(this.#work.records / (this.#work.ms / 1000))
-    if (this.#trueRate.length > CAPACITY_SAMPLES) this.#trueRate.shift()
+    keep(this.#trueRate, this.#running(), this.#work.records / (this.#work.ms / 1000))
     this.#work = { records: 0, ms: 0 }
   }
 
@@ -86,8 +126,7 @@ export class Knowledge implements KnowledgeView {
     const hadWork = previous === undefined || previous.lag >= input.consumedRate * periodS
     if (settled && hadWork && input.groupStable !== false && input.replicas > 0 && input.lag >= SATURATED_LAG_PER_REPLICA * input.replicas && input.lag >= input.arrivalRate * periodS / 2 && input.consumedRate > 0 && input.partitionsWithLag >= input.replicas &&
       (previous === undefined || previous.replicas === input.replicas)) {
-      this.#capacity.push(input.consumedRate / input.replicas)
-      if (this.#capacity.length > CAPACITY_SAMPLES) this.#capacity.shift()
+      keep(this.#capacity, input.replicas, input.consumedRate / input.replicas)
     }
   }
 
@@ -126,6 +165,14 @@ export class Knowledge implements KnowledgeView {
     this.#rebalances.push(ms)
     if (this.#rebalances.length > CAPACITY_SAMPLES) this.#rebalances.shift()
   }
+}
+
+/** Adds a reading to its count's last CAPACITY_SAMPLES. */
+function keep (samples: Map<number, number[]>, replicas: number, value: number): void {
+  let xs = samples.get(replicas)
+  if (xs === undefined) samples.set(replicas, xs = [])
+  xs.push(value)
+  if (xs.length > CAPACITY_SAMPLES) xs.shift()
 }
 
 /** The median of at least MIN_SAMPLES readings; undefined with fewer. */

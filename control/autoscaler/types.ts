@@ -58,10 +58,13 @@ export interface KnowledgeView {
   readonly inputs: readonly ControlInput[]
   /**
    * Records/s one replica consumes when saturated, learned from observed throughput (saturated periods, or before
-   * one is seen the replicas' useful time); undefined until seen.
+   * one is seen the replicas' useful time), with the replicas running now; undefined until seen.
    */
   readonly capacityPerReplica: number | undefined
   readonly capacitySource: 'saturated' | 'useful-time' | undefined
+  /** The same for a group of `replicas`: replicas share the machine, so a larger group does less per replica. */
+  capacityAt (replicas: number): number | undefined
+  capacitySourceAt (replicas: number): 'saturated' | 'useful-time' | undefined
   /** Typical pause of consumption after a scale step (the rebalance), ms; undefined until seen. */
   readonly rebalanceMs: number | undefined
   /** The replicas last decided. */

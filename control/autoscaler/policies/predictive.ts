@@ -1,7 +1,7 @@
 // `predictive`: a capacity model in the manner of DS2 (Kalavri et al., OSDI 2018): size the group from the true
 // processing rate of one replica (learned by Knowledge from saturated periods) against what must be processed:
 //
-//   needed = ceil( (forecast arrival + backlog / drainTarget) / (capacity per replica x utilization) )
+//   needed = the fewest n with  n x capacity per replica in a group of n x utilization  >=  forecast arrival + backlog / drainTarget
 //   forecast arrival = arrival now + max(0, trend) x horizon
 //
 // The arrival is the mean of the last `smoothing` periods, or this period's when higher (up fast, down slow); its
@@ -27,8 +27,15 @@ export const predictivePolicy: Policy = {
   name: 'predictive',
   plan: ({ input, knowledge, config }) => {
     const p = { ...predictiveDefaults, ...config.params } as typeof predictiveDefaults & { capacityPerReplica?: number }
-    const capacity = knowledge.capacityPerReplica ?? p.capacityPerReplica
+    const capacityAt = (n: number): number | undefined => knowledge.capacityAt(n) ?? p.capacityPerReplica
+    const capacity = capacityAt(input.replicas)
     if (capacity === undefined || capacity <= 0) return { desired: knowledge.desired, reason: 'per-replica capacity not learned yet (no saturated period seen): holding' }
+    /** The fewest replicas whose group, at what a group of that count does per replica, processes `rate`. */
+    const replicasFor = (rate: number): number => {
+      const most = Math.max(config.max ?? input.partitions, 1)
+      for (let n = 1; n <= most; n++) if (n * capacityAt(n)! * p.utilization >= rate) return n
+      return Math.ceil(rate / (capacityAt(most)! * p.utilization)) // beyond the cap: Execute caps it, the reason says so
+    }
     const recent = [...knowledge.inputs, input]
     const smoothed = recent.slice(-p.smoothing)
     // up fast, down slow: a rise counts from the period it is seen (the mean of the last periods would size a
@@ -36,16 +43,17 @@ export const predictivePolicy: Policy = {
     const arrival = Math.max(input.arrivalRate, smoothed.reduce((s, i) => s + i.arrivalRate, 0) / smoothed.length)
     const trend = slope(recent.filter(i => input.atMs - i.atMs <= p.trendWindow))
     const forecast = arrival + Math.max(0, trend) * p.horizon / 1000
-    const perReplica = capacity * p.utilization
-    const needed = Math.max(1, Math.ceil((forecast + input.lag / (p.drainTarget / 1000)) / perReplica))
+    const needed = Math.max(1, replicasFor(forecast + input.lag / (p.drainTarget / 1000)))
+    const sized = Math.min(needed, config.max ?? input.partitions)
+    const perNeeded = capacityAt(sized)!
     const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
-      `${formatCount(capacity)}/s per replica${knowledge.capacitySource === 'useful-time' ? ' (useful time)' : ''} at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
+      `${formatCount(perNeeded)}/s per replica in a group of ${sized}${knowledge.capacitySourceAt(sized) === 'useful-time' ? ' (useful time)' : ''} at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
     if (needed >= knowledge.desired) return { desired: needed, reason: words }
     // scale in only on what is observed now, with the backlog gone
     // the smaller count must also drain, within drainTarget, what arrives while its own rebalance pauses consumption
     const pauseS = (knowledge.rebalanceMs ?? 2 * config.periodMs) / 1000
-    const observed = Math.max(1, Math.ceil(input.arrivalRate * (1 + pauseS / (p.drainTarget / 1000)) / perReplica))
-    if (input.lag > perReplica * config.periodMs / 1000) return { desired: knowledge.desired, recommendation: knowledge.desired, reason: `${words}; no scale-in while lag ${formatCount(input.lag)} remains` }
+    const observed = Math.max(1, replicasFor(input.arrivalRate * (1 + pauseS / (p.drainTarget / 1000))))
+    if (input.lag > capacity * p.utilization * config.periodMs / 1000) return { desired: knowledge.desired, recommendation: knowledge.desired, reason: `${words}; no scale-in while lag ${formatCount(input.lag)} remains` }
     const down = Math.min(knowledge.desired, stabilized(knowledge, input.atMs, p.stabilization, Math.max(observed, needed)))
     return { desired: down, recommendation: Math.max(observed, needed), reason: down > Math.max(observed, needed) ? `${words}; held at ${down} by the ${p.stabilization / 1000} s stabilization window` : words }
   },

@@ -161,3 +161,31 @@ test('capacity before any saturated period: the replicas\' useful time (records 
   assert.equal(k.capacityPerReplica, 180)
   assert.equal(k.capacitySource, 'saturated')
 })
+
+test('capacity per replica count: a group is sized by what a group of that count did, an unseen count between the nearest', () => {
+  // one replica alone does 190/s; eight on the same two cores do 87/s each
+  const k = new Knowledge(1)
+  let t = 0
+  for (let s = 0; s < 3; s++) period(k, input({ atMs: t++ * 1000, replicas: 1, lag: BACKLOG, consumedRate: 190 }))
+  for (let s = 0; s < 3; s++) period(k, input({ atMs: t++ * 1000, replicas: 8, lag: BACKLOG, consumedRate: 8 * 87 }))
+  assert.equal(k.capacityPerReplica, 87, 'the count running now')
+  assert.equal(k.capacityAt(1), 190)
+  assert.equal(k.capacityAt(8), 87)
+  const between = (n: number): number => 190 + (87 - 190) * (n - 1) / 7
+  assert.ok(Math.abs(k.capacityAt(3)! - between(3)) < 1e-9, `${k.capacityAt(3)}`)
+  assert.ok(Math.abs(k.capacityAt(6)! - between(6)) < 1e-9, `${k.capacityAt(6)}`)
+  assert.equal(k.capacityAt(12), 87, 'beyond the counts seen: the nearest')
+  assert.equal(new Knowledge(1).capacityAt(1), undefined)
+  // useful time is kept by the count that ran when it was told, and a count's saturated readings win over it
+  const u = new Knowledge(1)
+  u.observe(input({ atMs: 0, replicas: 2 }))
+  for (let s = 0; s < 2; s++) u.noteWork(300, 1000)
+  assert.equal(u.capacityAt(2), 300)
+  assert.equal(u.capacitySourceAt(2), 'useful-time')
+  for (let s = 1; s < 4; s++) period(u, input({ atMs: s * 1000, replicas: 2, lag: BACKLOG, consumedRate: 2 * 250 }))
+  assert.equal(u.capacityAt(2), 250)
+  assert.equal(u.capacitySourceAt(2), 'saturated')
+  for (let s = 4; s < 7; s++) period(u, input({ atMs: s * 1000, replicas: 4, lag: BACKLOG, consumedRate: 4 * 150 }))
+  assert.equal(u.capacityAt(3), 200)
+  assert.equal(u.capacityAt(1), 250, 'below the counts seen: the nearest')
+})

@@ -69,3 +69,23 @@ test('predictive: sizes arrival plus backlog against the learned capacity, and s
   const r = predictivePolicy.plan({ input: now, symptoms: [], knowledge: ramp, config: c })
   assert.equal(r.desired, Math.ceil((1000 + 100 * 5) / 500), 'arrival 1,000/s rising 100/s², 5 s ahead')
 })
+
+test('predictive: a group is sized by the capacity per replica of that count, not of the count running now', () => {
+  const c = { ...config('predictive', { drainTarget: 10_000, utilization: 1, smoothing: 1, horizon: 0 }), max: 8 }
+  const k = new Knowledge(1)
+  let t = 0
+  // one replica did 200/s alone, eight 100/s each: the machine, not the replicas, is the limit past four
+  for (let s = 0; s < 3; s++) { k.learn(input({ atMs: t * 1000, replicas: 1, lag: 50_000, consumedRate: 200, partitionsWithLag: 8 })); k.observe(input({ atMs: t++ * 1000, replicas: 1, lag: 50_000 })) }
+  for (let s = 0; s < 3; s++) { k.learn(input({ atMs: t * 1000, replicas: 8, lag: 50_000, consumedRate: 800, partitionsWithLag: 8 })); k.observe(input({ atMs: t++ * 1000, replicas: 8, lag: 50_000 })) }
+  // after the burst: 150/s arrive, no lag; one replica of 200/s holds it, which eight at 100/s each would not say
+  const calm = predictivePolicy.plan({ input: input({ atMs: (t + 60) * 1000, replicas: 8, lag: 0, arrivalRate: 150 }), symptoms: [], knowledge: k, config: c })
+  assert.equal(calm.desired, 1, calm.reason)
+  // during it: 700/s with a backlog of 100 needs 710/s; between 1 and 8 a count reads on the line, 200 - 100 (n - 1) / 7
+  // per replica: 4 do 629/s, 5 do 714/s
+  const busy = predictivePolicy.plan({ input: input({ atMs: (t + 1) * 1000, replicas: 8, lag: 100, arrivalRate: 700 }), symptoms: [], knowledge: k, config: c })
+  assert.equal(busy.desired, 5, busy.reason)
+  assert.match(busy.reason, /143\/s per replica in a group of 5/)
+  // past what eight can do: the cap
+  const over = predictivePolicy.plan({ input: input({ atMs: (t + 1) * 1000, replicas: 8, lag: 0, arrivalRate: 2000 }), symptoms: [], knowledge: k, config: c })
+  assert.equal(over.desired, 20, 'more than the cap asks for what it would take at 100/s each; Execute caps it')
+})
