@@ -128,7 +128,9 @@ function fromData (data: unknown, name: string, parse: ParseOptions): Experiment
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     fail([`${name}: expected an experiment (an object with kind, workload, ...), found ${Array.isArray(data) ? 'a list' : JSON.stringify(data)}`])
   }
-  const { kind, ...options } = data as Record<string, unknown>
+  // top-level `x-` keys are the file's own (docker compose's convention): anchors and shared blocks that other
+  // fields refer to; the experiment never sees them
+  const { kind, ...options } = Object.fromEntries(Object.entries(data).filter(([key]) => !key.startsWith('x-')))
   if (!isExperimentKind(kind)) {
     fail([`${name}: kind: ${kind === undefined ? 'required' : `unknown kind ${JSON.stringify(kind)}`}; expected one of ${experimentKinds.join(', ')}`])
   }

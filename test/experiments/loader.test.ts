@@ -101,6 +101,22 @@ test('JSON and YAML: kind picks the class; fields as in TS', async t => {
   assert.equal(s.experiment.createWorkload().durationMs, 3000)
 })
 
+test('YAML and JSON: top-level x- keys hold anchors and shared blocks and are not fields; other unknown keys are refused', async t => {
+  const dir = await tempDir(t)
+  const file = join(dir, 'x.yaml')
+  await writeFile(file, 'x-step: &step { devices: 2, duration: 3s }\nx-notes: any text\nkind: step\nworkload:\n  steps: [*step, *step]\n')
+  const s = await loadExperiment(file)
+  assert.equal(s.experiment.createWorkload().durationMs, 6000)
+  await writeFile(join(dir, 'x.json'), JSON.stringify({ 'x-comment': 'ignored', kind: 'step', workload: { steps: [{ devices: 1, duration: '2s' }] } }))
+  assert.equal((await loadExperiment(join(dir, 'x.json'))).experiment.createWorkload().durationMs, 2000)
+  const bad = join(dir, 'bad.yaml')
+  await writeFile(bad, 'y-step: 1\nkind: step\nworkload:\n  steps: [{ devices: 2, duration: 3s }]\n')
+  assert.match((await problemsOf(bad)).join('\n'), /y-step/)
+  const nested = join(dir, 'nested.yaml')
+  await writeFile(nested, 'kind: step\nworkload:\n  x-step: 1\n  steps: [{ devices: 2, duration: 3s }]\n')
+  assert.match((await problemsOf(nested)).join('\n'), /x-step/, 'only at the top level')
+})
+
 test('syntax errors name the line and column; kind must be known', async t => {
   const dir = await tempDir(t)
   const json = join(dir, 'bad.json')
