@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import { InvalidConfigError } from '../lib/errors.ts'
 import { formatDuration, sleep } from '../lib/time.ts'
 import { loadPlatformFile, resolvePlatformConfig } from '../platform/config.ts'
 import { platformDown, platformUp } from '../platform/platform.ts'
@@ -36,7 +37,7 @@ const runtimeOption = (): Option => new Option('--runtime <kind>',
 const nameOption = (): Option => new Option('--name <name>', 'platform instance name, so several can run side by side').default('default')
 const port = (flag: string) => (value: string): number => {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 65534) throw new Error(`${flag}: expected a port 1-65534, got ${value}`)
+  if (!Number.isInteger(n) || n < 1 || n > 65534) throw new InvalidConfigError([`${flag}: expected a port 1-65534, got ${value}`])
   return n
 }
 
@@ -57,7 +58,7 @@ export function platformCommand (ctx: CliContext, setExit: (code: number) => voi
     .option('--gateway <id>', 'gateway id of the LWM2M server: its topics are iot.<id>.* (default gw1)')
     .option('--partitions <n>', 'partitions of the gateway\'s observations and registrations topics, edge and cloud: the most sink replicas one group can use (default 12)', (v: string) => {
       const n = Number(v)
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--partitions: expected a whole number >= 1, got ${v}`)
+      if (!Number.isInteger(n) || n < 1) throw new InvalidConfigError([`--partitions: expected a whole number >= 1, got ${v}`])
       return n
     })
     .option('--datastores <names>', 'also start these databases for the sinks, comma-separated: influxdb, postgres (installed with apt-get when missing, as root)')

@@ -1,6 +1,7 @@
 // `fleetlab scale <service> --replicas N`: scales a running experiment's sink consumers by hand, through the same
 // Runtime.scale the autoscaler uses (platform/scalable.ts says how the run and the command share the spec).
 import { Command } from 'commander'
+import { InvalidConfigError } from '../lib/errors.ts'
 import { fleetlabHome } from '../lib/home.ts'
 import { openRuntime } from '../platform/runtime/index.ts'
 import { loadScalable, writeScaleRequest } from '../platform/scalable.ts'
@@ -14,7 +15,7 @@ export function scaleCommand (ctx: CliContext, setExit: (code: number) => void):
     .argument('<service>', 'the service to scale: sink')
     .requiredOption('--replicas <n>', 'replicas that should run (at most the observations topic\'s partitions)', (v: string) => {
       const n = Number(v)
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--replicas: expected a whole number >= 0, got ${v}`)
+      if (!Number.isInteger(n) || n < 0) throw new InvalidConfigError([`--replicas: expected a whole number >= 0, got ${v}`])
       return n
     })
     .requiredOption('--name <platform>', 'the platform of the run (run.json platform.name, e.g. exp-9f6d)')

@@ -40,6 +40,20 @@ test('an unknown command or runtime is a usage error (exit 2)', async () => {
   assert.match(k.stderr, /--runtime: unknown runtime "podman" \(choose one of: docker, process\)/)
 })
 
+test('a bad port, partition count or replica count is a usage error (exit 2) that names the flag, without a stack', async () => {
+  for (const [args, message] of [
+    [['platform', 'up', '--edge-port', 'abc'], /^error: --edge-port: expected a port 1-65534, got abc$/m],
+    [['platform', 'up', '--cloud-port', '70000'], /^error: --cloud-port: expected a port 1-65534, got 70000$/m],
+    [['platform', 'up', '--partitions', '0'], /^error: --partitions: expected a whole number >= 1, got 0$/m],
+    [['scale', 'sink', '--replicas', '-1'], /^error: --replicas: expected a whole number >= 0, got -1$/m],
+  ] as const) {
+    const r = await runCli([...args])
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, message)
+    assert.doesNotMatch(r.stderr, /unexpected error|\n\s+at /)
+  }
+})
+
 test('a port in use is exit 3 before anything starts', async t => {
   const home = await tempHome(t)
   const port = await freePortPair()
