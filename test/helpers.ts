@@ -40,3 +40,14 @@ export async function waitFor<T> (what: string, probe: () => Promise<T | undefin
     await new Promise(resolve => setTimeout(resolve, 200))
   }
 }
+
+/**
+ * The `skip` of a docker-runtime test: false when an engine answers. With none, a local run skips it and says why
+ * (scripts/run-tests counts the skips in its last line); with FLEETLAB_REQUIRE_DOCKER=1 (CI: .ci/run) it is not
+ * skipped, so it runs and fails on the missing engine instead of passing silently.
+ */
+export async function dockerSkipReason (): Promise<string | false> {
+  const { dockerAvailable } = await import('../platform/runtime/docker.ts')
+  if (await dockerAvailable() || process.env.FLEETLAB_REQUIRE_DOCKER === '1') return false
+  return 'docker runtime: no Docker engine answers (bash scripts/docker-engine start, or set DOCKER_HOST)'
+}

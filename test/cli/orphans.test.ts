@@ -11,16 +11,15 @@ import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fleetlabHome, platformDir } from '../../lib/home.ts'
-import { dockerAvailable } from '../../platform/runtime/docker.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
 import type { RuntimeKind } from '../../platform/runtime/types.ts'
 import { runnerRecordPath, writeRunnerRecord } from '../../platform/watchdog.ts'
 import type { RunMeta } from '../../results/run-folder.ts'
-import { runCli, uniqueName, waitFor } from '../helpers.ts'
+import { runCli, uniqueName, waitFor, dockerSkipReason } from '../helpers.ts'
 import { leftovers, onlyRun, runDir, spawnCli, waitForProgress, writeExperiment } from '../experiments/run/fixtures.ts'
 import type { RunDir } from '../experiments/run/fixtures.ts'
 
-const dockerSkip = await dockerAvailable() ? false : 'no Docker engine answers (scripts/run-tests starts one: scripts/docker-engine start)'
+const dockerSkip = await dockerSkipReason()
 /** The bound: no service of the run 10 s after its runner was killed. */
 const CLEAN_WITHIN_MS = 10_000
 

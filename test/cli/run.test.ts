@@ -6,13 +6,13 @@ import assert from 'node:assert/strict'
 import { access, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetlabHome, platformDir } from '../../lib/home.ts'
-import { createDockerRuntime, dockerAvailable } from '../../platform/runtime/docker.ts'
+import { createDockerRuntime } from '../../platform/runtime/docker.ts'
 import { labels } from '../../platform/runtime/types.ts'
 import type { LoadedRun, RunMeta } from '../../results/run-folder.ts'
-import { runCli, uniqueName } from '../helpers.ts'
+import { runCli, uniqueName, dockerSkipReason } from '../helpers.ts'
 import { leftovers, onlyRun, phaseSequence, runDir, spawnCli, waitForProgress, writeExperiment } from '../experiments/run/fixtures.ts'
 
-const dockerSkip = await dockerAvailable() ? false : 'no Docker engine answers (scripts/run-tests starts one: scripts/docker-engine start)'
+const dockerSkip = await dockerSkipReason()
 const RUN_TIMEOUT_MS = 240_000
 const SERVICES = ['edge_kafka', 'cloud_kafka', 'mirror', 'lwm2m_server', 'gateway', 'sink', 'runner']
 

@@ -9,14 +9,15 @@ import { join } from 'node:path'
 import { ServiceMonitor, serviceMetric } from '../../control/monitors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { sleep } from '../../lib/time.ts'
-import { createDockerRuntime, dockerAvailable } from '../../platform/runtime/docker.ts'
+import { createDockerRuntime } from '../../platform/runtime/docker.ts'
 import type { DockerRuntime } from '../../platform/runtime/docker.ts'
 import { ProcessRuntime } from '../../platform/runtime/process.ts'
 import type { Runtime, ServiceInstance } from '../../platform/runtime/types.ts'
 import { nodeSpec, openLab, waitFor } from '../platform/runtime/contract.ts'
+import { dockerSkipReason } from '../helpers.ts'
 
 const UNITS = 20
-const dockerSkip = await dockerAvailable() ? false : 'no docker engine answers (set DOCKER_HOST or start dockerd)'
+const dockerSkip = await dockerSkipReason()
 
 const stateDirs: string[] = []
 after(() => Promise.all(stateDirs.map(dir => rm(dir, { recursive: true, force: true }))))

@@ -11,15 +11,14 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetlabHome } from '../../lib/home.ts'
 import { openRuntime } from '../../platform/runtime/index.ts'
-import { waitFor } from '../helpers.ts'
+import { waitFor, dockerSkipReason } from '../helpers.ts'
 import Docker from 'dockerode'
-import { dockerAvailable } from '../../platform/runtime/docker.ts'
 import type { RuntimeKind } from '../../platform/runtime/types.ts'
 import { onlyRun, runDir, spawnCli, writeExperiment } from './run/fixtures.ts'
 
 const PARTITIONS = 4
 
-const dockerSkip = await dockerAvailable() ? false : 'no docker engine answers (run: bash scripts/docker-engine start, or set DOCKER_HOST)'
+const dockerSkip = await dockerSkipReason()
 
 test('a burst scales the sink up to the partitions and back down; a killed replica is replaced; nothing is lost', { timeout: 300_000 }, async t => {
   await scenario(t, 'process')

@@ -10,14 +10,14 @@ import { promisify } from 'node:util'
 import { fleetlabHome, platformDir } from '../../lib/home.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
 import type { KafkaClient } from '../../platform/kafka/index.ts'
-import { createDockerRuntime, dockerAvailable } from '../../platform/runtime/docker.ts'
+import { createDockerRuntime } from '../../platform/runtime/docker.ts'
 import { labels } from '../../platform/runtime/types.ts'
 import type { RuntimeKind } from '../../platform/runtime/types.ts'
 import type { ServiceStatus } from '../../platform/status.ts'
-import { freePortPair, runCli, uniqueName, waitFor } from '../helpers.ts'
+import { freePortPair, runCli, uniqueName, waitFor, dockerSkipReason } from '../helpers.ts'
 
 const run = promisify(execFile)
-const dockerSkip = await dockerAvailable() ? false : 'no Docker engine answers (scripts/docker-engine start)'
+const dockerSkip = await dockerSkipReason()
 
 async function consumeOne (client: KafkaClient, topic: string, timeoutMs: number): Promise<{ key: string, value: string, ms: number }> {
   const t0 = Date.now()

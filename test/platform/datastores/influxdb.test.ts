@@ -10,11 +10,10 @@ import { join } from 'node:path'
 import { fleetlabHome } from '../../../lib/home.ts'
 import { influxConfig, influxdb, influxUrl, packageDaemons } from '../../../platform/datastores/influxdb.ts'
 import { openRuntime } from '../../../platform/runtime/index.ts'
-import { dockerAvailable } from '../../../platform/runtime/docker.ts'
 import type { RuntimeKind } from '../../../platform/runtime/types.ts'
-import { freePortPair, uniqueName } from '../../helpers.ts'
+import { freePortPair, uniqueName, dockerSkipReason } from '../../helpers.ts'
 
-const dockerSkip = await dockerAvailable() ? false : 'no docker engine answers (run: bash scripts/docker-engine start, or set DOCKER_HOST)'
+const dockerSkip = await dockerSkipReason()
 
 async function tempDir (t: Pick<TestContext, 'after'>, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))

@@ -10,13 +10,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { fallbackFolder, postgres, postgresBinDir, postgresUrl } from '../../../platform/datastores/postgres.ts'
-import { createDockerRuntime, dockerAvailable } from '../../../platform/runtime/docker.ts'
+import { createDockerRuntime } from '../../../platform/runtime/docker.ts'
 import { ProcessRuntime } from '../../../platform/runtime/process.ts'
 import { findPasswdEntry } from '../../../platform/runtime/system-user.ts'
 import type { Runtime, RuntimeKind } from '../../../platform/runtime/types.ts'
-import { freePortPair, uniqueName } from '../../helpers.ts'
+import { freePortPair, uniqueName, dockerSkipReason } from '../../helpers.ts'
 
-const dockerSkip = await dockerAvailable() ? false : 'no docker engine answers (run: bash scripts/docker-engine start, or set DOCKER_HOST)'
+const dockerSkip = await dockerSkipReason()
 const root = process.getuid?.() === 0
 /** Who the server runs as: the package's system user when the lab runs as root (the server refuses root). */
 const serverUser = root ? 'postgres' : userInfo().username

@@ -1,13 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createDockerRuntime, dockerAvailable } from '../../../platform/runtime/docker.ts'
+import { createDockerRuntime } from '../../../platform/runtime/docker.ts'
 import { labels } from '../../../platform/runtime/types.ts'
 import type { ServiceSpec } from '../../../platform/runtime/types.ts'
 import { RuntimeUnavailableError } from '../../../lib/errors.ts'
 import { logContaining, logPath, nodeSpec, openLab, runtimeContract, waitFor } from './contract.ts'
 import { watchStatsContract } from './stats-contract.ts'
+import { dockerSkipReason } from '../../helpers.ts'
 
-const skip = await dockerAvailable() ? false : 'no docker engine answers (set DOCKER_HOST or start dockerd)'
+const skip = await dockerSkipReason()
 
 runtimeContract('docker', () => createDockerRuntime(), { skip })
 watchStatsContract('docker', () => createDockerRuntime(), { skip })
