@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander'
-import { InvalidConfigError } from '../lib/errors.ts'
 import { formatDuration, sleep } from '../lib/time.ts'
 import { loadPlatformFile, resolvePlatformConfig } from '../platform/config.ts'
 import { platformDown, platformUp } from '../platform/platform.ts'
@@ -14,6 +13,7 @@ import { platformStatus } from '../platform/status.ts'
 import type { ServiceStatus } from '../platform/status.ts'
 import type { CliContext } from './context.ts'
 import { formatBytes, table } from './format.ts'
+import { countArg, portArg } from './options.ts'
 
 interface CommonOptions { runtime?: RuntimeKind, name: string, json?: boolean }
 interface UpOptions extends CommonOptions {
@@ -35,11 +35,6 @@ const runtimeOption = (): Option => new Option('--runtime <kind>',
   'docker (containers through the Docker Engine API) or process (child processes); default: docker when DOCKER_HOST or /var/run/docker.sock answers, else process')
   .argParser(parseRuntimeKind)
 const nameOption = (): Option => new Option('--name <name>', 'platform instance name, so several can run side by side').default('default')
-const port = (flag: string) => (value: string): number => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 65534) throw new InvalidConfigError([`${flag}: expected a port 1-65534, got ${value}`])
-  return n
-}
 
 export function platformCommand (ctx: CliContext, setExit: (code: number) => void): Command {
   const cmd = new Command('platform')
@@ -50,20 +45,16 @@ export function platformCommand (ctx: CliContext, setExit: (code: number) => voi
     .addOption(runtimeOption())
     .addOption(nameOption())
     .option('--config <file>', 'platform config file (JSON: name, host, edge, cloud, mirror, lwm2m, partitions, datastores); flags override it')
-    .option('--edge-port <port>', 'edge Kafka listener port (controller: port+1; default 29092)', port('--edge-port'))
-    .option('--cloud-port <port>', 'cloud Kafka listener port (controller: port+1; default 39092)', port('--cloud-port'))
+    .option('--edge-port <port>', 'edge Kafka listener port (controller: port+1; default 29092)', portArg('--edge-port'))
+    .option('--cloud-port <port>', 'cloud Kafka listener port (controller: port+1; default 39092)', portArg('--cloud-port'))
     .option('--edge-bootstrap <servers>', 'use an existing edge Kafka (host:port,...) instead of starting one')
     .option('--cloud-bootstrap <servers>', 'use an existing cloud Kafka (host:port,...) instead of starting one')
-    .option('--lwm2m-port <port>', 'UDP port of the LWM2M server devices register at (default 5683)', port('--lwm2m-port'))
+    .option('--lwm2m-port <port>', 'UDP port of the LWM2M server devices register at (default 5683)', portArg('--lwm2m-port'))
     .option('--gateway <id>', 'gateway id of the LWM2M server: its topics are iot.<id>.* (default gw1)')
-    .option('--partitions <n>', 'partitions of the gateway\'s observations and registrations topics, edge and cloud: the most sink replicas one group can use (default 12)', (v: string) => {
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < 1) throw new InvalidConfigError([`--partitions: expected a whole number >= 1, got ${v}`])
-      return n
-    })
+    .option('--partitions <n>', 'partitions of the gateway\'s observations and registrations topics, edge and cloud: the most sink replicas one group can use (default 12)', countArg('--partitions', 1))
     .option('--datastores <names>', 'also start these databases for the sinks, comma-separated: influxdb, postgres (installed with apt-get when missing, as root)')
-    .option('--influxdb-port <port>', 'InfluxDB HTTP port (its RPC service takes port+1; default 8086)', port('--influxdb-port'))
-    .option('--postgres-port <port>', 'PostgreSQL port (default 5432)', port('--postgres-port'))
+    .option('--influxdb-port <port>', 'InfluxDB HTTP port (its RPC service takes port+1; default 8086)', portArg('--influxdb-port'))
+    .option('--postgres-port <port>', 'PostgreSQL port (default 5432)', portArg('--postgres-port'))
     .option('--no-lwm2m', 'start no LWM2M server')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', `

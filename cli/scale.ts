@@ -1,11 +1,11 @@
 // `fleetlab scale <service> --replicas N`: scales a running experiment's sink consumers by hand, through the same
 // Runtime.scale the autoscaler uses (platform/scalable.ts says how the run and the command share the spec).
 import { Command } from 'commander'
-import { InvalidConfigError } from '../lib/errors.ts'
 import { fleetlabHome } from '../lib/home.ts'
 import { openRuntime } from '../platform/runtime/index.ts'
 import { loadScalable, writeScaleRequest } from '../platform/scalable.ts'
 import type { CliContext } from './context.ts'
+import { countArg } from './options.ts'
 
 interface ScaleOptions { replicas: number, name: string, json?: boolean }
 
@@ -13,11 +13,7 @@ export function scaleCommand (ctx: CliContext, setExit: (code: number) => void):
   return new Command('scale')
     .description('scale a running experiment\'s sink consumers by hand: exactly N replicas run afterwards')
     .argument('<service>', 'the service to scale: sink')
-    .requiredOption('--replicas <n>', 'replicas that should run (at most the observations topic\'s partitions)', (v: string) => {
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < 0) throw new InvalidConfigError([`--replicas: expected a whole number >= 0, got ${v}`])
-      return n
-    })
+    .requiredOption('--replicas <n>', 'replicas that should run (at most the observations topic\'s partitions)', countArg('--replicas', 0))
     .requiredOption('--name <platform>', 'the platform of the run (run.json platform.name, e.g. exp-9f6d)')
     .option('--json', 'print the replicas running afterwards as JSON')
     .addHelpText('after', `

@@ -43,7 +43,7 @@ export async function waitFor<T> (what: string, probe: () => Promise<T | undefin
 
 /**
  * The `skip` of a docker-runtime test: false when an engine answers. With none, a local run skips it and says why
- * (scripts/run-tests counts the skips in its last line); with FLEETLAB_REQUIRE_DOCKER=1 (CI: .ci/run) it is not
+ * (scripts/run-tests says so in its first and last lines too); with FLEETLAB_REQUIRE_DOCKER=1 (CI: .ci/run) it is not
  * skipped, so it runs and fails on the missing engine instead of passing silently.
  */
 export async function dockerSkipReason (): Promise<string | false> {

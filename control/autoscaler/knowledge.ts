@@ -82,9 +82,8 @@ export class Knowledge implements KnowledgeView {
     const known: Array<{ count: number, rate: number, source: 'saturated' | 'useful-time' }> = []
     for (const count of new Set([...this.#capacity.keys(), ...this.#trueRate.keys()])) {
       const saturated = median(this.#capacity.get(count) ?? [])
-      const useful = median(this.#trueRate.get(count) ?? [])
-      if (saturated !== undefined) known.push({ count, rate: saturated, source: 'saturated' })
-      else if (useful !== undefined) known.push({ count, rate: useful, source: 'useful-time' })
+      const rate = saturated ?? median(this.#trueRate.get(count) ?? [])
+      if (rate !== undefined) known.push({ count, rate, source: saturated !== undefined ? 'saturated' : 'useful-time' })
     }
     known.sort((a, b) => a.count - b.count)
     const above = known.findIndex(k => k.count >= replicas)

@@ -30,9 +30,9 @@ export const predictivePolicy: Policy = {
     const capacityAt = (n: number): number | undefined => knowledge.capacityAt(n) ?? p.capacityPerReplica
     const capacity = capacityAt(input.replicas)
     if (capacity === undefined || capacity <= 0) return { desired: knowledge.desired, reason: 'per-replica capacity not learned yet (no saturated period seen): holding' }
+    const most = Math.max(config.max ?? input.partitions, 1)
     /** The fewest replicas whose group, at what a group of that count does per replica, processes `rate`. */
     const replicasFor = (rate: number): number => {
-      const most = Math.max(config.max ?? input.partitions, 1)
       for (let n = 1; n <= most; n++) if (n * capacityAt(n)! * p.utilization >= rate) return n
       return Math.ceil(rate / (capacityAt(most)! * p.utilization)) // beyond the cap: Execute caps it, the reason says so
     }
@@ -44,7 +44,7 @@ export const predictivePolicy: Policy = {
     const trend = slope(recent.filter(i => input.atMs - i.atMs <= p.trendWindow))
     const forecast = arrival + Math.max(0, trend) * p.horizon / 1000
     const needed = Math.max(1, replicasFor(forecast + input.lag / (p.drainTarget / 1000)))
-    const sized = Math.min(needed, config.max ?? input.partitions)
+    const sized = Math.min(needed, most)
     const perNeeded = capacityAt(sized)!
     const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
       `${formatCount(perNeeded)}/s per replica in a group of ${sized}${knowledge.capacitySourceAt(sized) === 'useful-time' ? ' (useful time)' : ''} at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
