@@ -13,6 +13,7 @@ import { sensorObjectIds } from '../simulator/lwm2m/options.ts'
 import type { NotifyFormat } from '../simulator/lwm2m/options.ts'
 import { defaultPlacement } from '../simulator/placement.ts'
 import { randomSeed } from '../lib/random.ts'
+import { COAP_SERVER_EXPECTED, parseCoapServer } from '../lib/schema/net.ts'
 import { formatRate, parseCount, parseDuration, parseRate } from '../lib/units.ts'
 import type { CliContext } from './context.ts'
 import { EXIT_INTERRUPTED, exitCodes } from './exit-codes.ts'
@@ -56,15 +57,11 @@ export function parseDevicesOptions (raw: RawDevicesOptions, readFile?: (file: s
   let port = 5683
   if (raw.server === undefined) problems.push('--server: required, e.g. --server coap://127.0.0.1:5683')
   else {
-    const m = /^coap:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d{1,5}))?\/?$/.exec(raw.server.trim())
+    const server = parseCoapServer(raw.server)
     if (/^coaps:/.test(raw.server)) problems.push('--server: coaps:// (DTLS) is not supported yet; use coap://')
-    else if (m === null) bad('--server', 'coap://host:port', raw.server)
-    else {
-      host = m[1]!
-      port = m[2] === undefined ? 5683 : Number(m[2])
-      if (port < 1 || port > 65535) bad('--server', 'a port 1-65535', raw.server)
-      if (host.startsWith('[')) problems.push('--server: IPv6 servers are not supported yet; give an IPv4 address or a host name')
-    }
+    else if (/^coap:\/\/\[/.test(raw.server.trim())) problems.push('--server: IPv6 servers are not supported yet; give an IPv4 address or a host name')
+    else if (server === undefined) bad('--server', COAP_SERVER_EXPECTED, raw.server)
+    else ({ host, port } = server)
   }
   const count = parseCount(raw.count, 1, MAX_DEVICES)
   if (count === undefined) bad('--count', `a whole number of devices 1-${MAX_DEVICES}`, raw.count)

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander'
 import { FleetlabError, InvalidConfigError } from '../lib/errors.ts'
 import { parsePath } from '../lib/lwm2m/path.ts'
-import { createKafkaClient, parseBootstrap } from '../platform/kafka/index.ts'
+import { BOOTSTRAP_EXPECTED, GATEWAY_ID_EXPECTED, isGatewayId, isPort, parseBootstrapList, portExpected } from '../lib/schema/net.ts'
+import { createKafkaClient } from '../platform/kafka/index.ts'
 import type { KafkaClient } from '../platform/kafka/index.ts'
 import { KafkaBridge } from '../platform/lwm2m-server/kafka-bridge.ts'
 import { startMetricsServer } from '../platform/lwm2m-server/prometheus.ts'
@@ -35,14 +36,14 @@ interface ServeConfig {
   verbose: boolean
 }
 
-/** Every problem with the flags at once (STYLE.md rule 2). */
+/** Every problem with the flags at once (house rule 2, docs/architecture.md). */
 export function serveConfig (o: ServeOptions): ServeConfig {
   const problems: string[] = []
   const port = Number(o.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port: expected a UDP port 0-65535, got ${JSON.stringify(o.port)}`)
-  if (!/^[A-Za-z0-9_-]{1,100}$/.test(o.gateway)) problems.push(`--gateway: letters, digits, '_' and '-' only (it names the topics iot.<gateway>.*), got ${JSON.stringify(o.gateway)}`)
-  const kafka = o.kafka === undefined ? undefined : parseBootstrap(o.kafka)
-  if (kafka !== undefined && (kafka.length === 0 || !kafka.every(s => /^[^:\s]+:\d{1,5}$/.test(s)))) problems.push(`--kafka: expected host:port[,host:port...], got ${JSON.stringify(o.kafka)}`)
+  if (!isPort(port, 0)) problems.push(`--port: expected a UDP ${portExpected(0)} (0: any free port), got ${JSON.stringify(o.port)}`)
+  if (!isGatewayId(o.gateway)) problems.push(`--gateway: expected ${GATEWAY_ID_EXPECTED}, got ${JSON.stringify(o.gateway)}`)
+  const kafka = o.kafka === undefined ? undefined : parseBootstrapList(o.kafka)
+  if (o.kafka !== undefined && kafka === undefined) problems.push(`--kafka: expected ${BOOTSTRAP_EXPECTED}, got ${JSON.stringify(o.kafka)}`)
   const observe = o.observe === undefined ? [...defaultAutoObserve] : o.observe.trim() === 'none' ? [] : o.observe.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const p of observe) {
     try { parsePath(p) } catch (err) { problems.push(`--observe: ${(err as Error).message}`) }
@@ -50,7 +51,7 @@ export function serveConfig (o: ServeOptions): ServeConfig {
   const requestTimeoutMs = Number(o.requestTimeout)
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100) problems.push(`--request-timeout: expected milliseconds (at least 100), got ${JSON.stringify(o.requestTimeout)}`)
   const metricsPort = Number(o.metricsPort ?? '0')
-  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) problems.push(`--metrics-port: expected a TCP port 1-65535 (0: off), got ${JSON.stringify(o.metricsPort)}`)
+  if (!isPort(metricsPort, 0)) problems.push(`--metrics-port: expected a TCP ${portExpected()} (0: off), got ${JSON.stringify(o.metricsPort)}`)
   if (problems.length > 0) throw new InvalidConfigError(problems)
   return { port, host: o.host, gateway: o.gateway, kafka, observe, serverId: o.serverId, requestTimeoutMs, metricsPort, verbose: o.verbose === true }
 }

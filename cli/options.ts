@@ -1,6 +1,7 @@
-// Argument parsers shared by the commands' options: one rule for a whole number (lib/units.ts parseCount), and a
-// bad value is a usage error (InvalidConfigError, exit 2) that names the flag.
+// Argument parsers shared by the commands' options, on the rules of lib (lib/units.ts parseCount, lib/schema/net.ts);
+// a bad value is a usage error (InvalidConfigError, exit 2) that names the flag.
 import { InvalidConfigError } from '../lib/errors.ts'
+import { LISTEN_EXPECTED, MAX_SERVICE_PORT, parseListenAddress, portExpected } from '../lib/schema/net.ts'
 import { parseCount } from '../lib/units.ts'
 
 /** A whole number in [min, max]; `expected` says which in the error, such as "a port 1-65534". */
@@ -14,4 +15,11 @@ export function countArg (flag: string, min: number, max = Number.MAX_SAFE_INTEG
 }
 
 /** A port of a service the platform starts: 1-65534, so that port + 1 (a Kafka controller, InfluxDB's RPC) exists too. */
-export const portArg = (flag: string): (value: string) => number => countArg(flag, 1, 65534, 'a port 1-65534')
+export const portArg = (flag: string): (value: string) => number => countArg(flag, 1, MAX_SERVICE_PORT, portExpected(1, MAX_SERVICE_PORT))
+
+/** Where a server of ours listens (`--out web=:5665`); `fallback` when no address is given. */
+export function listenArg (flag: string, value: string | undefined, fallback: string): { host: string, port: number } {
+  const address = parseListenAddress(value ?? fallback)
+  if (address === undefined) throw new InvalidConfigError([`${flag}=${value ?? ''}: expected ${LISTEN_EXPECTED}`])
+  return address
+}

@@ -5,9 +5,10 @@
 import { InvalidConfigError } from '../lib/errors.ts'
 import type { Output } from '../results/outputs/contract.ts'
 import { progressOutput } from '../results/outputs/progress.ts'
-import { parseWebAddress, WebOutput } from '../dashboards/web/output.ts'
+import { WebOutput } from '../dashboards/web/output.ts'
 import { DashboardOutput } from '../dashboards/terminal/output.ts'
 import { dashboardNames, thresholdUnitOf } from './dashboard-names.ts'
+import { listenArg } from './options.ts'
 import { createPrometheusOutput } from './prometheus-output.ts'
 
 export interface OutputContext {
@@ -38,12 +39,12 @@ export const outputKinds: Record<string, OutputKind> = {
   web: {
     arg: '[host]:port',
     description: 'a live web view at http://127.0.0.1:<port>/ (default :5665), saved as web-dashboard.html in the run folder',
-    create: (arg, ctx) => new WebOutput(parseWebAddress(arg), ctx.progress, dashboardNames),
+    create: (arg, ctx) => new WebOutput(listenArg('--out web', arg, ':5665'), ctx.progress, dashboardNames),
   },
   prometheus: {
     arg: '[host]:port',
-    description: 'GET /metrics for Prometheus at [host]:port (host default 127.0.0.1; dashboards/prometheus.yml scrapes :9464)',
-    create: arg => createPrometheusOutput(arg),
+    description: 'GET /metrics for Prometheus at [host]:port (default :9464, which dashboards/prometheus.yml scrapes; host default 127.0.0.1)',
+    create: arg => createPrometheusOutput(listenArg('--out prometheus', arg, ':9464')),
   },
 }
 

@@ -2,7 +2,7 @@
 // stream by the names the emitting units own, passed in from here (results/ imports none of experiments/, control/).
 import { metric } from '../experiments/run/seconds.ts'
 import { serviceMetric } from '../control/monitors.ts'
-import { PrometheusOutput, parseListenAddress } from '../results/outputs/prometheus.ts'
+import { PrometheusOutput } from '../results/outputs/prometheus.ts'
 import type { PrometheusStreamNames } from '../results/outputs/prometheus.ts'
 
 export const prometheusStreamNames: PrometheusStreamNames = {
@@ -27,7 +27,7 @@ export const prometheusStreamNames: PrometheusStreamNames = {
   serviceNetTxBytes: serviceMetric.networkTx,
 }
 
-/** `--out prometheus=[host]:port` (`:9464`: 127.0.0.1). */
-export function createPrometheusOutput (arg: string | undefined): PrometheusOutput {
-  return new PrometheusOutput({ ...parseListenAddress(arg), names: prometheusStreamNames })
+/** `--out prometheus=[host]:port`, the address parsed by the caller. */
+export function createPrometheusOutput (address: { host: string, port: number }): PrometheusOutput {
+  return new PrometheusOutput({ ...address, names: prometheusStreamNames })
 }

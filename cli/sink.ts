@@ -5,7 +5,8 @@ import { Command } from 'commander'
 import { ChannelClient, unitName } from '../lib/channel.ts'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { MetricsRecorder } from '../lib/metrics/recorder.ts'
-import { createKafkaClient, parseBootstrap } from '../platform/kafka/index.ts'
+import { parseBootstrapList } from '../lib/schema/net.ts'
+import { createKafkaClient } from '../platform/kafka/index.ts'
 import { SinkConsumer, sinkMetrics } from '../platform/sinks/sink-consumer.ts'
 import { createStore } from '../platform/sinks/stores/index.ts'
 import { parseSinkConfig, runSinkUnit } from '../platform/sinks/sink-unit.ts'
@@ -72,7 +73,7 @@ async function alone (ctx: CliContext, o: SinkOptions, stopped: Promise<void>): 
   let config: SinkConfig | undefined
   try {
     config = parseSinkConfig({
-      bootstrap: parseBootstrap(o.bootstrap ?? ''),
+      bootstrap: parseBootstrapList(o.bootstrap ?? '') ?? o.bootstrap,
       topicPattern: o.topics,
       groupId: o.group ?? `fleetlab-sink-${process.pid}-${Date.now()}`,
       store: { kind: 'file', options: { outFile: resolve(o.out ?? '') } },

@@ -1,4 +1,4 @@
-// Monitors (DESIGN.md "control"): they poll what the lab runs and write readings into the runner's metric stream.
+// Monitors (docs/control.md): they poll what the lab runs and write readings into the runner's metric stream.
 // They see only the Runtime and the Kafka client port, so the same monitors work on docker and process runtimes and
 // against external clusters.
 //

@@ -1,4 +1,4 @@
-// ServiceMonitor (DESIGN.md "control"): CPU %, resident memory, replicas and, where the runtime can tell, network
+// ServiceMonitor (docs/control.md): CPU %, resident memory, replicas and, where the runtime can tell, network
 // bytes per service (replicas summed), and the lab's own process (service 'runner'), into the runner's metric stream.
 //
 // It reads what the runtime streams: Runtime.watchStats per instance (a docker stats stream per container, one /proc

@@ -1,6 +1,6 @@
 // The contracts between the parts of a run (issue 4), in one place so each part can be built and tested alone:
 // - the experiment, as validated data (schema.ts turns a file into an ExperimentConfig);
-// - the workload, a function of time (STYLE.md rule 1: "a workload shape is a function of time");
+// - the workload, a function of time (house rule 1, docs/architecture.md: "a workload shape is a function of time");
 // - the run session, what an Experiment's lifecycle hooks drive (runner.ts implements it);
 // - what gateways and the sink exchange with the runner over the control channel (lib/channel.ts).
 import type { Lwm2mDriverOptions } from '../simulator/lwm2m/options.ts'

@@ -1,4 +1,4 @@
-// The runner: one experiment, start to finish (DESIGN.md "One experiment, as data flowing through the lab").
+// The runner: one experiment, start to finish (docs/architecture.md, "Processes of a run").
 // The Experiment's hooks run in order: configure -> platform up -> fleet setup -> monitors start -> workload ->
 // drain -> reconcile -> cleanup. Whatever happens (an error, Ctrl-C), the steps that free resources still run, the
 // results written so far stay, and run.json says whether the run is complete and why not.

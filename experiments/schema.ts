@@ -1,4 +1,4 @@
-// One schema for every kind of experiment (STYLE.md rule 2), for TS constructor options and JSON/YAML files alike:
+// One schema for every kind of experiment (house rule 2, docs/architecture.md), for TS constructor options and JSON/YAML files alike:
 // unknown keys rejected at every level, every problem reported at once with its path, units parsed into ms and per
 // second. The result is an ExperimentConfig (contracts.ts) whose `workload` is the kind's parsed type.
 import { z } from 'zod'
@@ -8,8 +8,8 @@ import { experimentKinds } from './contracts.ts'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { commonShape, defaultContext } from './schema/common.ts'
 import type { ParseContext } from './schema/common.ts'
-import { formatIssues } from './schema/issues.ts'
-import { strictObject } from './schema/fields.ts'
+import { formatIssues } from '../lib/schema/issues.ts'
+import { strictObject } from '../lib/schema/fields.ts'
 import { burstWorkload, capacityWorkload, linearWorkload, stepWorkload } from './schema/workloads.ts'
 import type { BurstWorkloadConfig, CapacityWorkloadConfig, LinearWorkloadConfig, StepWorkloadConfig } from './schema/workloads.ts'
 import { replayWorkload } from './schema/replay.ts'
@@ -17,9 +17,9 @@ import type { ReplayWorkloadConfig } from './schema/replay.ts'
 
 export type { BurstWorkloadConfig, CapacitySlo, CapacityWorkloadConfig, LinearWorkloadConfig, StepWorkloadConfig } from './schema/workloads.ts'
 export type { ReplayPoint, ReplayWorkloadConfig } from './schema/replay.ts'
-export type { Range } from './schema/fields.ts'
+export type { Range } from '../lib/schema/fields.ts'
 export type { ParseContext } from './schema/common.ts'
-export { formatPath } from './schema/issues.ts'
+export { formatPath } from '../lib/schema/issues.ts'
 
 /** The parsed workload of each kind. */
 export interface WorkloadConfigs {

@@ -1,4 +1,4 @@
-// Typed errors with a stable code (STYLE.md rule 6). The CLI maps codes to exit codes and hints in one
+// Typed errors with a stable code (house rule 6, docs/architecture.md). The CLI maps codes to exit codes and hints in one
 // place (cli/exit-codes.ts); everything else only throws.
 
 export const errorCodes = [

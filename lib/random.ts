@@ -1,4 +1,4 @@
-// Seeded randomness for the whole lab, so a run and a failing test can be replayed (DESIGN.md, measurement rules).
+// Seeded randomness for the whole lab, so a run and a failing test can be replayed (docs/architecture.md, measurement rules).
 // Two shapes of the same 32-bit mixing function (the MurmurHash3 finalizer, a bijection on uint32):
 // - counter based: uniformAt(stream, k) is a pure function of a stream seed and a step number, so a device's values
 //   do not depend on when (or whether) earlier steps were evaluated: state per sensor is one uint32 seed;

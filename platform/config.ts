@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { datastoreNames } from './datastores/types.ts'
 import type { DatastoreName } from './datastores/types.ts'
-import { parseBootstrap } from './kafka/client.ts'
+import { count, strictObject } from '../lib/schema/fields.ts'
+import { formatIssues } from '../lib/schema/issues.ts'
+import { BOOTSTRAP_EXPECTED, bootstrapField, GATEWAY_ID_EXPECTED, gatewayIdField, isGatewayId, isPlatformName, isPort, MAX_SERVICE_PORT,
+  parseBootstrapList, PLATFORM_NAME_EXPECTED, platformNameField, portExpected, portField } from '../lib/schema/net.ts'
 
 /**
  * What `platform up` starts or connects to. A broker with `bootstrap` set is external: the lab checks it
@@ -79,63 +83,49 @@ export interface PlatformOverrides {
   datastorePorts?: Partial<Record<DatastoreName, number>>
 }
 
-type Shape = { [key: string]: 'number' | 'string' | 'boolean' | 'bootstrap' | 'gateway' | Shape }
-const fileShape: Shape = {
-  name: 'string',
-  host: 'string',
-  edge: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
-  cloud: { port: 'number', controllerPort: 'number', heapMb: 'number', bootstrap: 'bootstrap' },
-  mirror: { enabled: 'boolean', refreshSeconds: 'number', heapMb: 'number' },
-  lwm2m: { enabled: 'boolean', port: 'number', gateway: 'gateway', metricsPort: 'number' },
-  partitions: 'number',
-  datastores: Object.fromEntries(datastoreNames.map(n => [n, { enabled: 'boolean', port: 'number' }])),
+/** More partitions than this only costs the brokers memory and MirrorMaker 2 tasks on one machine. */
+export const MAX_PARTITIONS = 256
+
+const heapMb = (): ReturnType<typeof count> => count(16, 65_536, 'a heap size in MB')
+const brokerFile = strictObject({
+  port: portField().optional(),
+  controllerPort: portField().optional(),
+  heapMb: heapMb().optional(),
+  bootstrap: bootstrapField().optional(),
+})
+/** A platform config file (`platform up --config`): every key optional, the same field rules as experiment files. */
+const fileSchema = strictObject({
+  name: platformNameField().optional(),
+  host: z.string().min(1).optional(),
+  edge: brokerFile.optional(),
+  cloud: brokerFile.optional(),
+  mirror: strictObject({ enabled: z.boolean().optional(), refreshSeconds: count(1, 3600, 'seconds').optional(), heapMb: heapMb().optional() }).optional(),
+  lwm2m: strictObject({ enabled: z.boolean().optional(), port: portField().optional(), gateway: gatewayIdField().optional(), metricsPort: portField().optional() }).optional(),
+  partitions: count(1, MAX_PARTITIONS, 'partitions').optional(),
+  datastores: strictObject(Object.fromEntries(datastoreNames.map(n =>
+    [n, strictObject({ enabled: z.boolean().optional(), port: portField(MAX_SERVICE_PORT).optional() }).optional()]))).optional(),
+})
+
+/** What a platform config file may set. */
+export interface PlatformFile {
+  name?: string
+  host?: string
+  edge?: Partial<BrokerConfig>
+  cloud?: Partial<BrokerConfig>
+  mirror?: Partial<PlatformConfig['mirror']>
+  lwm2m?: Partial<Lwm2mConfig>
+  partitions?: number
+  datastores?: Partial<Record<DatastoreName, Partial<DatastoreConfig>>>
 }
 
-/** A gateway id becomes part of topic names (iot.<gw>.observations): Kafka's legal characters, no dots. */
-const GATEWAY = /^[A-Za-z0-9_-]{1,64}$/
-
-/** Validates a parsed config file: unknown keys and wrong types are all reported at once, with their paths. */
-export function validatePlatformFile (value: unknown): Partial<PlatformConfig> {
-  const problems: string[] = []
-  check(value, fileShape, '', problems)
-  if (problems.length > 0) throw new InvalidConfigError(problems)
-  const v = value as Record<string, Record<string, unknown>>
-  for (const side of ['edge', 'cloud'] as const) {
-    const b = v[side]?.bootstrap
-    if (typeof b === 'string') v[side]!.bootstrap = parseBootstrap(b)
-  }
-  return v as Partial<PlatformConfig>
+/** Validates a parsed config file: unknown keys and wrong values are all reported at once, with their paths. */
+export function validatePlatformFile (value: unknown): PlatformFile {
+  const r = fileSchema.safeParse(value)
+  if (!r.success) throw new InvalidConfigError(formatIssues(r.error.issues, value))
+  return r.data as PlatformFile
 }
 
-function check (value: unknown, shape: Shape, path: string, problems: string[]): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push(`${path || '(root)'}: expected an object`)
-    return
-  }
-  for (const [key, v] of Object.entries(value)) {
-    const p = path === '' ? key : `${path}.${key}`
-    const want = shape[key]
-    if (want === undefined) {
-      problems.push(`${p}: unknown key (allowed: ${Object.keys(shape).join(', ')})`)
-    } else if (typeof want === 'object') {
-      check(v, want, p, problems)
-    } else if (want === 'number') {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${p}: expected a positive whole number, got ${JSON.stringify(v)}`)
-      else if (p.endsWith('ort') && v > 65535) problems.push(`${p}: expected a port 1-65535, got ${v}`)
-    } else if (want === 'gateway') {
-      if (typeof v !== 'string' || !GATEWAY.test(v)) problems.push(`${p}: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(v)}`)
-    } else if (want === 'bootstrap') {
-      const list = typeof v === 'string' ? parseBootstrap(v) : Array.isArray(v) ? v : undefined
-      if (list === undefined || list.length === 0 || !list.every(s => typeof s === 'string' && /^[^:\s]+:\d{1,5}$/.test(s))) {
-        problems.push(`${p}: expected host:port[,host:port...], got ${JSON.stringify(v)}`)
-      }
-    } else if (typeof v !== want) {
-      problems.push(`${p}: expected a ${want}, got ${JSON.stringify(v)}`)
-    }
-  }
-}
-
-export async function loadPlatformFile (path: string): Promise<Partial<PlatformConfig>> {
+export async function loadPlatformFile (path: string): Promise<PlatformFile> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -152,7 +142,7 @@ export async function loadPlatformFile (path: string): Promise<Partial<PlatformC
 }
 
 /** Defaults, then the file, then flags. */
-export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags: PlatformOverrides = {}): PlatformConfig {
+export function resolvePlatformConfig (file: PlatformFile = {}, flags: PlatformOverrides = {}): PlatformConfig {
   const c: PlatformConfig = {
     name: file.name ?? defaultPlatformConfig.name,
     host: file.host ?? defaultPlatformConfig.host,
@@ -164,43 +154,42 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
     datastores: Object.fromEntries(datastoreNames.map(n => [n, { ...defaultPlatformConfig.datastores[n], ...file.datastores?.[n] }])) as PlatformConfig['datastores'],
   }
   const problems: string[] = []
+  const bad = (what: string, expected: string, got: unknown): void => { problems.push(`${what}: expected ${expected}, got ${JSON.stringify(got)}`) }
   if (flags.name !== undefined) c.name = flags.name
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(c.name)) problems.push(`name: expected lowercase letters, digits and '-', got ${JSON.stringify(c.name)}`)
+  if (!isPlatformName(c.name)) bad(flags.name !== undefined ? '--name' : 'name', PLATFORM_NAME_EXPECTED, c.name)
   for (const [side, port, bootstrap] of [['edge', flags.edgePort, flags.edgeBootstrap], ['cloud', flags.cloudPort, flags.cloudBootstrap]] as const) {
     if (port !== undefined) {
-      if (!Number.isInteger(port) || port < 1 || port > 65534) problems.push(`--${side}-port: expected a port 1-65534, got ${port}`)
+      if (!isPort(port, 1, MAX_SERVICE_PORT)) bad(`--${side}-port`, portExpected(1, MAX_SERVICE_PORT), port)
       c[side].port = port
       c[side].controllerPort = port + 1
     }
     if (bootstrap !== undefined) {
-      const list = parseBootstrap(bootstrap)
-      if (list.length === 0 || !list.every(s => /^[^:\s]+:\d{1,5}$/.test(s))) problems.push(`--${side}-bootstrap: expected host:port[,host:port...], got ${JSON.stringify(bootstrap)}`)
-      c[side].bootstrap = list
+      const list = parseBootstrapList(bootstrap)
+      if (list === undefined) bad(`--${side}-bootstrap`, BOOTSTRAP_EXPECTED, bootstrap)
+      else c[side].bootstrap = list
     }
   }
   if (flags.lwm2m === false) c.lwm2m.enabled = false
   if (flags.lwm2mPort !== undefined) {
-    if (!Number.isInteger(flags.lwm2mPort) || flags.lwm2mPort < 1 || flags.lwm2mPort > 65535) problems.push(`--lwm2m-port: expected a port 1-65535, got ${flags.lwm2mPort}`)
+    if (!isPort(flags.lwm2mPort)) bad('--lwm2m-port', portExpected(), flags.lwm2mPort)
     c.lwm2m.port = flags.lwm2mPort
   }
   if (flags.lwm2mMetricsPort !== undefined) {
-    if (!Number.isInteger(flags.lwm2mMetricsPort) || flags.lwm2mMetricsPort < 1 || flags.lwm2mMetricsPort > 65535) problems.push(`--lwm2m-metrics-port: expected a port 1-65535, got ${flags.lwm2mMetricsPort}`)
+    if (!isPort(flags.lwm2mMetricsPort)) bad('--lwm2m-metrics-port', portExpected(), flags.lwm2mMetricsPort)
     c.lwm2m.metricsPort = flags.lwm2mMetricsPort
   }
   if (flags.gateway !== undefined) {
-    if (!GATEWAY.test(flags.gateway)) problems.push(`--gateway: expected a gateway id of letters, digits, '_' or '-', got ${JSON.stringify(flags.gateway)}`)
+    if (!isGatewayId(flags.gateway)) bad('--gateway', GATEWAY_ID_EXPECTED, flags.gateway)
     c.lwm2m.gateway = flags.gateway
   }
   if (flags.partitions !== undefined) c.partitions = flags.partitions
-  if (!Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS) {
-    problems.push(`partitions: expected a whole number 1-${MAX_PARTITIONS}, got ${JSON.stringify(c.partitions)}`)
-  }
+  if (!Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS) bad('partitions', `a whole number 1-${MAX_PARTITIONS}`, c.partitions)
   for (const name of flags.datastores ?? []) {
     if (!(datastoreNames as readonly string[]).includes(name)) problems.push(`--datastores: unknown datastore ${JSON.stringify(name)} (known: ${datastoreNames.join(', ')})`)
     else c.datastores[name as DatastoreName].enabled = true
   }
   for (const [name, port] of Object.entries(flags.datastorePorts ?? {}) as Array<[DatastoreName, number]>) {
-    if (!Number.isInteger(port) || port < 1 || port > 65534) problems.push(`--${name}-port: expected a port 1-65534, got ${port}`)
+    if (!isPort(port, 1, MAX_SERVICE_PORT)) bad(`--${name}-port`, portExpected(1, MAX_SERVICE_PORT), port)
     c.datastores[name].port = port
   }
   if (problems.length > 0) throw new InvalidConfigError(problems)
@@ -211,9 +200,6 @@ export function resolvePlatformConfig (file: Partial<PlatformConfig> = {}, flags
 export function enabledDatastores (c: Pick<PlatformConfig, 'datastores'>): DatastoreName[] {
   return datastoreNames.filter(n => c.datastores?.[n]?.enabled === true)
 }
-
-/** More partitions than this only costs the brokers memory and MirrorMaker 2 tasks on one machine. */
-export const MAX_PARTITIONS = 256
 
 /** The topics of a gateway that get `partitions` partitions (management requests and replies keep one). */
 export function partitionedTopics (gateway: string): string[] {

@@ -1,4 +1,4 @@
-// The simulator's driver contract (STYLE.md rule 1): one driver per device protocol, registered by name. A driver is
+// The simulator's driver contract (house rule 1, docs/architecture.md): one driver per device protocol, registered by name. A driver is
 // created once per fleet with the options every device shares, then makes devices with `createDevice(spec, events)`.
 // Devices report only through `events` (rule 3): counters and histograms with dotted names (`lwm2m.register.sent`,
 // `lwm2m.notify.sent`, `lwm2m.notify.late`, `errors.<code>`) and status changes; they never write results.
@@ -54,7 +54,7 @@ export interface DeviceDriver {
   close (): void
 }
 
-/** Boundaries a driver uses (STYLE.md rule 5): clocks, sockets, the run seed. */
+/** Boundaries a driver uses (house rule 5, docs/architecture.md): clocks, sockets, the run seed. */
 export interface DriverContext {
   /** Monotonic milliseconds. */
   readonly now: () => number

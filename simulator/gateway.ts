@@ -18,6 +18,7 @@ import type { DriverContext } from './driver.ts'
 import { Fleet } from './fleet.ts'
 import { gatewayNumber, gatewayPlacement } from './gateway-placement.ts'
 import { sensorObjectIds } from './lwm2m/options.ts'
+import { isPort, portExpected } from '../lib/schema/net.ts'
 
 /** Joins of at least this many devices at once are reported as registration storms. */
 const STORM_MIN = 50
@@ -30,7 +31,7 @@ export interface GatewayChannel {
   close (): Promise<void>
 }
 
-/** Boundaries of a gateway (STYLE.md rule 5). */
+/** Boundaries of a gateway (house rule 5, docs/architecture.md). */
 export interface GatewayContext {
   readonly channel: GatewayChannel
   /** Wall clock, epoch ms: the metric windows' seconds and event times. Default Date.now. */
@@ -77,7 +78,7 @@ export function gatewayConfigProblems (raw: unknown): string[] {
   if (typeof d !== 'object' || d === null) return [...problems, 'driver: expected the LWM2M driver options']
   const server = d.server as Record<string, unknown> | undefined
   if (typeof server?.host !== 'string' || server.host === '') problems.push('driver.server.host: expected a host')
-  if (typeof server?.port !== 'number' || !Number.isInteger(server.port) || server.port < 1 || server.port > 65535) problems.push(`driver.server.port: expected 1-65535, got ${JSON.stringify(server?.port)}`)
+  if (!isPort(server?.port)) problems.push(`driver.server.port: expected ${portExpected()}, got ${JSON.stringify(server?.port)}`)
   whole('driver.lifetimeS', d.lifetimeS, 1)
   positive('driver.ratePerS', d.ratePerS, 0, false)
   if (d.format !== 110 && d.format !== 112 && d.format !== 11542) problems.push(`driver.format: expected 110, 112 or 11542, got ${JSON.stringify(d.format)}`)

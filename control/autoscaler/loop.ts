@@ -1,4 +1,4 @@
-// The MAPE-K loop (DESIGN.md "control"): each period the caller hands in a fresh Monitor reading (ControlInput);
+// The MAPE-K loop (docs/control.md): each period the caller hands in a fresh Monitor reading (ControlInput);
 // Analyze finds symptoms, Plan asks the policy and applies the loop's own guards, Execute scales through the
 // executor (Runtime.scale behind it), all over one Knowledge. Every decision, holds included, goes to onDecision
 // with its inputs and its reason; the caller logs the changes.

@@ -1,4 +1,4 @@
-// Policies by name (STYLE.md rule 1). An unknown name fails with the names there are.
+// Policies by name (house rule 1, docs/architecture.md). An unknown name fails with the names there are.
 import { InvalidConfigError } from '../../lib/errors.ts'
 import { fixedPolicy } from './policies/fixed.ts'
 import { predictivePolicy } from './policies/predictive.ts'

@@ -1,4 +1,4 @@
-// The MAPE-K autoscaler's contracts (DESIGN.md "control"): what the loop sees each period, the symptoms it finds,
+// The MAPE-K autoscaler's contracts (docs/control.md): what the loop sees each period, the symptoms it finds,
 // what a policy answers, and the decision it logs. One small contract per policy: plan(state) -> desired + reason.
 import type { PartitionStatus } from '../lag.ts'
 

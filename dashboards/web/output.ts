@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FleetlabError, InvalidConfigError } from '../../lib/errors.ts'
+import { FleetlabError } from '../../lib/errors.ts'
 import type { Output } from '../../results/outputs/contract.ts'
 import type { DashboardMetricNames } from '../second.ts'
 import { FeedBuilder } from './feed.ts'
@@ -17,15 +17,6 @@ export const WEB_FILE = 'web-dashboard.html'
 const KEEPALIVE_MS = 15_000
 
 export interface WebAddress { readonly host: string, readonly port: number }
-
-/** `:5665`, `5665`, `0.0.0.0:5665`: host 127.0.0.1 unless given. */
-export function parseWebAddress (arg: string | undefined, what = '--out web'): WebAddress {
-  const text = arg ?? ':5665'
-  const m = /^(?:([^:]*):)?(\d{1,5})$/.exec(text)
-  const port = m === null ? NaN : Number(m[2])
-  if (m === null || !(port >= 0 && port <= 65535)) throw new InvalidConfigError([`${what}=${text}: expected [host]:port, such as :5665 or 0.0.0.0:5665`])
-  return { host: m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1], port }
-}
 
 export class WebOutput implements Output {
   readonly name = 'web'

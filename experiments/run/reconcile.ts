@@ -1,4 +1,4 @@
-// The run's accounting (DESIGN.md "Measurement rules"): every traced notification a device sent is either delivered
+// The run's accounting (docs/architecture.md, measurement rules): every traced notification a device sent is either delivered
 // to the sink or lost, and duplicates are counted apart. Per device, the gateways say how many sequence numbers
 // they used (0 .. sent-1) and the sink which of them arrived, so delivered and lost are exact per device.
 //

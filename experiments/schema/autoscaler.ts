@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import type { AutoscalerConfig } from '../../control/autoscaler/types.ts'
 import { policyNames } from '../../control/autoscaler/registry.ts'
-import { count, duration, rate, strictObject } from './fields.ts'
+import { count, duration, rate, strictObject } from '../../lib/schema/fields.ts'
 
 const fraction = z.number().gt(0).max(1)
 

@@ -1,5 +1,5 @@
 // The parts every kind of experiment shares: fleet, platform, sink, drain and thresholds, with the defaults that let a
-// tiny file work (DESIGN.md: an embedded platform, an LWM2M fleet, the NDJSON file sink).
+// tiny file work (docs/experiments.md: an embedded platform, an LWM2M fleet, the NDJSON file sink).
 import { isAbsolute, resolve } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
@@ -8,7 +8,9 @@ import { parseGeneratorSpec } from '../../simulator/generators.ts'
 import type { GeneratorSpec } from '../../simulator/generators.ts'
 import { sensorObjectIds } from '../../simulator/lwm2m/options.ts'
 import { parseThresholds } from '../thresholds.ts'
-import { count, duration, rate, strictObject } from './fields.ts'
+import { count, duration, rate, strictObject } from '../../lib/schema/fields.ts'
+import { bootstrapField, coapServerField, gatewayIdField, MAX_SERVICE_PORT, platformNameField, portField } from '../../lib/schema/net.ts'
+import { MAX_PARTITIONS } from '../../platform/config.ts'
 import { autoscalerSchema } from './autoscaler.ts'
 
 /** Where relative file names in an experiment (replay CSVs, csv generators) are resolved: the experiment file's folder. */
@@ -27,44 +29,19 @@ export function resolveIn (ctx: ParseContext, file: string): string {
 
 const FORMATS = { 'senml-json': 110, 'senml-cbor': 112 } as const
 
-const port = count(1, 65535, 'a port')
-
-function bootstrap (): z.ZodEffects<z.ZodType<string | string[]>, string[], string | string[]> {
-  return z.custom<string | string[]>(() => true).transform((v, ctx) => {
-    const list = typeof v === 'string' ? v.split(',').map(s => s.trim()).filter(s => s !== '') : v
-    if (!Array.isArray(list) || list.length === 0 || !list.every(s => typeof s === 'string' && /^[^\s:]+:\d{1,5}$/.test(s))) {
-      ctx.addIssue({ code: 'custom', message: 'expected host:port brokers, a list or a comma-separated string such as "10.0.0.5:9092"' })
-      return z.NEVER
-    }
-    return list
-  })
-}
-
-const lwm2mAddress = z.custom<string | { host: string, port: number }>(() => true).transform((v, ctx) => {
-  if (typeof v === 'string') {
-    const m = /^coap:\/\/([^:/[\]]+)(?::(\d{1,5}))?\/?$/.exec(v.trim())
-    if (m !== null && Number(m[2] ?? 5683) >= 1 && Number(m[2] ?? 5683) <= 65535) return { host: m[1]!, port: Number(m[2] ?? 5683) }
-  } else if (typeof v === 'object' && v !== null && typeof v.host === 'string' && v.host !== '' &&
-    Number.isInteger(v.port) && v.port >= 1 && v.port <= 65535 && Object.keys(v).every(k => k === 'host' || k === 'port')) {
-    return { host: v.host, port: v.port }
-  }
-  ctx.addIssue({ code: 'custom', message: 'expected the LWM2M server as coap://host:port or { host, port }' })
-  return z.NEVER
-})
-
 export const platformSchema = strictObject({
   runtime: z.enum(['auto', 'docker', 'process']).default('auto'),
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected up to 40 lower-case letters, digits and -').optional(),
+  name: platformNameField().optional(),
   external: strictObject({
-    edgeBootstrap: bootstrap(),
-    cloudBootstrap: bootstrap(),
-    lwm2m: lwm2mAddress,
-    gateway: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a gateway id of letters, digits, _ and -'),
+    edgeBootstrap: bootstrapField(),
+    cloudBootstrap: bootstrapField(),
+    lwm2m: coapServerField(),
+    gateway: gatewayIdField(),
   }).optional(),
-  edgePort: port.optional(),
-  cloudPort: port.optional(),
-  lwm2mPort: port.optional(),
-  partitions: count(1, 256, 'partitions').optional(),
+  edgePort: portField(MAX_SERVICE_PORT).optional(),
+  cloudPort: portField(MAX_SERVICE_PORT).optional(),
+  lwm2mPort: portField().optional(),
+  partitions: count(1, MAX_PARTITIONS, 'partitions').optional(),
 }).default({}).transform((p): PlatformChoice => stripUndefined(p))
 
 const objectEntry = strictObject({

@@ -2,7 +2,7 @@
 // the experiment is loaded so a bad row is reported before any platform starts, naming its line and column.
 import { z } from 'zod'
 import { parse } from 'csv-parse/sync'
-import { devices, MAX_RATE_PER_DEVICE, positiveNumber, strictObject } from './fields.ts'
+import { devices, MAX_RATE_PER_DEVICE, positiveNumber, strictObject } from '../../lib/schema/fields.ts'
 import { resolveIn } from './common.ts'
 import type { ParseContext } from './common.ts'
 

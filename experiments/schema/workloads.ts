@@ -1,8 +1,8 @@
 // The `workload` of each kind: the fields users write and the parsed types (ms, per second) the workload functions take.
 // Cross-field rules live next to the fields they relate (a burst shorter than its period, capacity max above start).
 import { z } from 'zod'
-import { devices, duration, fraction, MAX_DEVICES, MAX_RATE_PER_DEVICE, positiveNumber, range, rate, strictObject } from './fields.ts'
-import type { Range } from './fields.ts'
+import { devices, duration, fraction, MAX_DEVICES, MAX_RATE_PER_DEVICE, positiveNumber, range, rate, strictObject } from '../../lib/schema/fields.ts'
+import type { Range } from '../../lib/schema/fields.ts'
 import { parseCondition } from '../thresholds.ts'
 
 const perDevice = (): ReturnType<typeof rate> => rate({ max: MAX_RATE_PER_DEVICE, what: 'samples per device such as 1/s, 10/m or 0.5' })

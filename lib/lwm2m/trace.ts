@@ -1,4 +1,4 @@
-// Traceability of notifications (DESIGN.md, measurement rules): from every notification a virtual device sends, the
+// Traceability of notifications (docs/architecture.md, measurement rules): from every notification a virtual device sends, the
 // pipeline recovers the device id, a per-device sequence number and the device's send time.
 //
 // Convention. The trace rides in the payload as LWM2M resources of fleetlab's private object 33000 "fleetlab trace"

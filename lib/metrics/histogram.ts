@@ -1,4 +1,4 @@
-// Latency histogram for the metric stream (STYLE.md rule 4; DESIGN.md "Measurement rules": percentiles come from
+// Latency histogram for the metric stream (house rule 4, docs/architecture.md; docs/architecture.md, measurement rules: percentiles come from
 // HDR histograms merged per window). Backed by hdr-histogram-js (pure JS, WebAssembly off).
 //
 // Values are recorded in milliseconds and stored as integer microseconds, so the finest resolution is 1 µs.

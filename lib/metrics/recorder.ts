@@ -1,4 +1,4 @@
-// Writes metrics into the window of the current wall-clock second (STYLE.md rule 4). The clock is passed in
+// Writes metrics into the window of the current wall-clock second (house rule 4, docs/architecture.md). The clock is passed in
 // (rule 5) so tests drive seconds by hand. One recorder per process (gateway, runner); the runner merges the
 // drained windows of every gateway with mergeWindows.
 //

@@ -1,4 +1,4 @@
-// One second of the metric stream (STYLE.md rules 3 and 4): counters, gauges and latency histograms under
+// One second of the metric stream (house rules 3 and 4, docs/architecture.md): counters, gauges and latency histograms under
 // dotted names, keyed by the wall-clock second floor(epochMs / 1000). Gateways send their windows to the runner,
 // which merges windows of the same second exactly.
 //

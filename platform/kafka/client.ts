@@ -142,7 +142,3 @@ export interface KafkaClientOptions {
   /** Retries of the client library for one request. Default 5. */
   retries?: number
 }
-
-export function parseBootstrap (value: string): string[] {
-  return value.split(',').map(s => s.trim()).filter(s => s !== '')
-}

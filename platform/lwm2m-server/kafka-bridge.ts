@@ -20,6 +20,7 @@ import type { BatchOptions } from './batch-producer.ts'
 import { carryOut, recoverRequestHeader } from './management-requests.ts'
 import type { ReplyContent } from './management-requests.ts'
 import type { Lwm2mServer, Lwm2mServerEvents, Notification } from './server.ts'
+import { GATEWAY_ID_EXPECTED, isGatewayId } from '../../lib/schema/net.ts'
 
 export interface BridgeTopics {
   registrations: string
@@ -65,7 +66,7 @@ export class KafkaBridge {
   #lastErrorLog = 0
 
   constructor (options: KafkaBridgeOptions) {
-    if (!/^[A-Za-z0-9_-]{1,100}$/.test(options.gateway)) throw new Error(`gateway id must be letters, digits, '_' or '-' (it names Kafka topics), got ${JSON.stringify(options.gateway)}`)
+    if (!isGatewayId(options.gateway)) throw new Error(`gateway: expected ${GATEWAY_ID_EXPECTED}, got ${JSON.stringify(options.gateway)}`)
     this.#o = options
     this.topics = bridgeTopics(options.gateway)
     this.serverId = options.serverId ?? `lwm2m-${options.gateway}`

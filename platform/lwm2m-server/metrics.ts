@@ -1,4 +1,4 @@
-// Counters of the LWM2M server and its Kafka bridge (STYLE.md rule 3: services emit metrics, never result files).
+// Counters of the LWM2M server and its Kafka bridge (house rule 3, docs/architecture.md: services emit metrics, never result files).
 // Names are dotted with the `lwm2m.` namespace; a reason or kind is the last segment (`lwm2m.malformed.TOO_SHORT`).
 // Counters only grow; an output takes a snapshot every second and differences them into per-window rates.
 

@@ -1,4 +1,4 @@
-// The one contract every service the lab starts goes through (DESIGN.md). Monitors and the autoscaler
+// The one contract every service the lab starts goes through (docs/architecture.md). Monitors and the autoscaler
 // see only this interface, so the docker and process implementations are interchangeable.
 
 export const runtimeKinds = ['docker', 'process'] as const

@@ -1,4 +1,4 @@
-// Which traced notifications arrived (DESIGN.md, measurement rules: sent = delivered + lost, duplicates counted).
+// Which traced notifications arrived (docs/architecture.md, measurement rules: sent = delivered + lost, duplicates counted).
 // Devices number their notifications 0, 1, 2, ... (lib/lwm2m/trace.ts); the sink marks each sequence number it
 // sees in a bitset per device. A number seen again is a duplicate: a CON notification retransmitted after a lost
 // ACK (RFC 7252 §4.2) that the server published twice, or a Kafka batch delivered again after a rebalance.

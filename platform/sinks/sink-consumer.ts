@@ -1,9 +1,9 @@
 // A sink consumer: one replica of a sink's consumer group. It reads the mirrored topics from the cloud Kafka by
 // pattern, decodes each record, measures end-to-end latency from a traced notification's intended send time
-// (DESIGN.md: open model, no coordinated omission), and hands the record to its store (store.ts: file, InfluxDB,
+// (docs/architecture.md, measurement rules: open model, no coordinated omission), and hands the record to its store (store.ts: file, InfluxDB,
 // PostgreSQL). At the end of every fetched batch it pays the configured processing cost, flushes the store, tells
 // its arrivals (arrivals.ts) and only then lets the batch be committed: at-least-once, nothing committed unwritten.
-// It emits metrics (STYLE.md rule 3) into a MetricsRecorder the caller drains; it never writes results itself.
+// It emits metrics (house rule 3, docs/architecture.md) into a MetricsRecorder the caller drains; it never writes results itself.
 import { performance } from 'node:perf_hooks'
 import type { SinkReport } from './contract.ts'
 import type { MetricsRecorder } from '../../lib/metrics/recorder.ts'

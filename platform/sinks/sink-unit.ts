@@ -14,6 +14,7 @@ import type { KafkaClient } from '../kafka/client.ts'
 import { SinkConsumer } from './sink-consumer.ts'
 import type { SinkStore } from './store.ts'
 import { createStore, storeNames } from './stores/index.ts'
+import { parseBootstrapList } from '../../lib/schema/net.ts'
 
 /** The unit's side of the control channel (ChannelClient), as much as the unit uses. */
 export interface UnitChannel {
@@ -40,15 +41,15 @@ export interface SinkUnitDeps {
 
 const CONFIG_KEYS = ['bootstrap', 'topicPattern', 'groupId', 'store', 'cost', 'sessionTimeoutMs']
 
-/** Validates a `config` payload, every problem at once (STYLE.md rule 2); the store checks its own options later. */
+/** Validates a `config` payload, every problem at once (house rule 2, docs/architecture.md); the store checks its own options later. */
 export function parseSinkConfig (value: unknown): SinkConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidConfigError(['sink config: expected an object'])
   const v = value as Record<string, unknown>
   const problems: string[] = []
   for (const key of Object.keys(v)) if (!CONFIG_KEYS.includes(key)) problems.push(`sink config.${key}: unknown key (allowed: ${CONFIG_KEYS.join(', ')})`)
   const bootstrap = v.bootstrap
-  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || !bootstrap.every(b => typeof b === 'string' && /^[^:\s]+:\d{1,5}$/.test(b))) {
-    problems.push(`sink config.bootstrap: expected ["host:port", ...], got ${JSON.stringify(bootstrap)}`)
+  if (!Array.isArray(bootstrap) || parseBootstrapList(bootstrap) === undefined) {
+    problems.push(`sink config.bootstrap: expected a list of host:port brokers, got ${JSON.stringify(bootstrap)}`)
   }
   if (typeof v.topicPattern !== 'string' || v.topicPattern === '') {
     problems.push(`sink config.topicPattern: expected a regular expression, got ${JSON.stringify(v.topicPattern)}`)

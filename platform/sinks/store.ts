@@ -1,4 +1,4 @@
-// The one contract every sink store implements (STYLE.md rule 1: one small contract, a registry by name). A sink
+// The one contract every sink store implements (house rule 1, docs/architecture.md: one small contract, a registry by name). A sink
 // consumer (sink-unit.ts) reads records from the cloud Kafka, decodes them and hands each to its store with `add`;
 // at the end of every fetched batch it awaits `flush` and only then lets the consumer commit the batch's offsets, so
 // a record is committed only once it is written (at-least-once: a replica killed between flush and commit makes the

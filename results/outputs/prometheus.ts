@@ -19,7 +19,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Counter, Gauge, Registry } from 'prom-client'
-import { FleetlabError, InvalidConfigError } from '../../lib/errors.ts'
+import { FleetlabError } from '../../lib/errors.ts'
 import type { MetricWindow } from '../../lib/metrics/window.ts'
 import type { Output, RunEnd, RunSecond, RunStart } from './contract.ts'
 import { BucketHistogram } from './prometheus-histogram.ts'
@@ -63,18 +63,6 @@ export const latenessBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 export const pauseBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const
 
 const MB = 1048576
-
-/** Parses `[host]:port`, `host:port` or `:port` (host 127.0.0.1); port 0-65535. */
-export function parseListenAddress (arg: string | undefined, flag = '--out prometheus'): { host: string, port: number } {
-  if (arg === undefined || arg === '') throw new InvalidConfigError([`${flag}: expected [host]:port, e.g. prometheus=:9464`])
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(arg)
-  const port = m === null ? NaN : Number(m[3])
-  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidConfigError([`${flag}=${arg}: expected [host]:port with a port of 0-65535, e.g. prometheus=:9464 or prometheus=0.0.0.0:9464`])
-  }
-  const host = m[1] ?? m[2] ?? ''
-  return { host: host === '' ? '127.0.0.1' : host, port }
-}
 
 type GaugeKey = 'elapsed' | 'phase' | 'devicesTarget' | 'devicesActive' | 'devicesRegistered' | 'gatewayActive' | 'gatewayRegistered' |
   'rateTarget' | 'lag' | 'lagSeconds' | 'mirrorLag' | 'replicas' | 'desired' | 'cpu' | 'memory' | 'serviceReplicas' | 'thresholdPassed'

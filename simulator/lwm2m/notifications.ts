@@ -1,6 +1,6 @@
 // Information Reporting (LWM2M 1.1 §6.4, RFC 7641): starting an observation, the notifications that follow (each
 // with the fleetlab trace when the format is SenML: device id, per-device sequence, intended send time), and the
-// loop the wheel runs when observations are due. Lateness is counted from the intended time (DESIGN.md, open model).
+// loop the wheel runs when observations are due. Lateness is counted from the intended time (docs/architecture.md, measurement rules: open model).
 import { Code } from '../../lib/coap/index.ts'
 import type { CoapMessage } from '../../lib/coap/index.ts'
 import { encodeNode } from '../../lib/lwm2m/content-format.ts'

@@ -35,5 +35,5 @@ export interface Lwm2mDriverOptions {
 
 export const DEFAULT_LIFETIME_S = 60
 export const DEFAULT_UPDATE_WINDOW: readonly [number, number] = [0.8, 0.9]
-/** A late notification: sent more than this after its intended time (DESIGN.md, open model). */
+/** A late notification: sent more than this after its intended time (docs/architecture.md, measurement rules: open model). */
 export const LATE_MS = 10

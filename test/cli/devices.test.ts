@@ -15,7 +15,7 @@ test('bad flags exit 2, every problem named by its flag', async () => {
   for (const flag of ['--server', '--count', '--rate', '--duration', '--format', '--objects', '--registration-rate', '--lifetime', '--seed', '--generator 3303']) {
     assert.match(r.stderr, new RegExp(`- ${flag}: `), flag)
   }
-  assert.match(r.stderr, /--server: expected coap:\/\/host:port, got "http:\/\/x"/)
+  assert.match(r.stderr, /--server: expected the LWM2M server as coap:\/\/host:port .*, got "http:\/\/x"/)
   assert.match(r.stderr, /hint: run fleetlab devices --help/)
   const missing = await runCli(['devices'])
   assert.equal(missing.code, 2)

@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { MetricWindow } from '../../lib/metrics/window.ts'
 import { dashboardNames } from '../../cli/dashboard-names.ts'
-import { parseWebAddress, WEB_FILE, WebOutput } from '../../dashboards/web/output.ts'
+import { WEB_FILE, WebOutput } from '../../dashboards/web/output.ts'
 import type { RunSecond, RunStart } from '../../results/outputs/contract.ts'
 import type { RunMeta, SummaryRow, TimeseriesRow } from '../../results/run-format.ts'
 import { freePortPair, waitFor } from '../helpers.ts'
@@ -89,15 +89,6 @@ function readEvents (url: string, until: (frames: Array<{ event: string, data: u
     req.on('error', reject)
   })
 }
-
-test('--out web addresses: :port, host:port, a bare port; anything else named', () => {
-  assert.deepEqual(parseWebAddress(':5665'), { host: '127.0.0.1', port: 5665 })
-  assert.deepEqual(parseWebAddress('0.0.0.0:80'), { host: '0.0.0.0', port: 80 })
-  assert.deepEqual(parseWebAddress('7000'), { host: '127.0.0.1', port: 7000 })
-  assert.deepEqual(parseWebAddress(undefined), { host: '127.0.0.1', port: 5665 })
-  assert.throws(() => parseWebAddress('localhost'), /--out web=localhost: expected \[host\]:port/)
-  assert.throws(() => parseWebAddress(':99999'), /--out web=:99999/)
-})
 
 test('the web view streams the run to late and early pages, in Chromium too, and leaves the run as one offline file', { timeout: 120_000 }, async t => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetlab-web-'))

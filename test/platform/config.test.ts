@@ -54,15 +54,15 @@ test('file validation reports every problem at once, each with its path', () => 
     return hit
   }
   assert.match(find('edge.prot'), /unknown key .*port/)
-  assert.match(find('mirror.enabled'), /expected a boolean, got "yes"/)
+  assert.match(find('mirror.enabled'), /expected boolean, got "yes"/)
   assert.match(find('cloud.bootstrap'), /expected host:port/)
   assert.match(find('cloud.port'), /1-65535/)
   assert.match(find('colour'), /unknown key/)
 })
 
 test('file values of the wrong kind are named', () => {
-  assert.deepEqual(problemsOf(() => validatePlatformFile([])), ['(root): expected an object'])
-  assert.deepEqual(problemsOf(() => validatePlatformFile({ edge: 5 })), ['edge: expected an object'])
+  assert.deepEqual(problemsOf(() => validatePlatformFile([])), ['(top level): expected object, got []'])
+  assert.deepEqual(problemsOf(() => validatePlatformFile({ edge: 5 })), ['edge: expected object, got 5'])
   const problems = problemsOf(() => validatePlatformFile({ edge: { heapMb: 1.5, controllerPort: -1 }, host: 7, cloud: { bootstrap: [] } }))
   assert.deepEqual(problems.map(p => p.split(':')[0]).sort(), ['cloud.bootstrap', 'edge.controllerPort', 'edge.heapMb', 'host'])
 })
@@ -94,7 +94,7 @@ test('--edge-port and --cloud-port set the controller port to port + 1', () => {
 })
 
 test('bad flags are rejected together, each named', () => {
-  assert.match(problemsOf(() => resolvePlatformConfig({}, { name: 'Bad_Name' }))[0]!, /^name: .*"Bad_Name"/)
+  assert.match(problemsOf(() => resolvePlatformConfig({}, { name: 'Bad_Name' }))[0]!, /^--name: .*"Bad_Name"/)
   assert.match(problemsOf(() => resolvePlatformConfig({ name: '-lead' }))[0]!, /^name:/)
   const problems = problemsOf(() => resolvePlatformConfig({}, { name: 'x y', edgePort: 65535, cloudBootstrap: 'nohost' }))
   assert.equal(problems.length, 3, problems.join('\n'))
@@ -126,7 +126,7 @@ test('datastores: off by default; a file or --datastores turns them on, ports by
   assert.equal(defaultPlatformConfig.datastores.influxdb.enabled, false, 'the defaults are not changed')
   assert.throws(() => resolvePlatformConfig({}, { datastores: ['mongo'] }), (err: InvalidConfigError) => /--datastores: unknown datastore "mongo" \(known: influxdb, postgres\)/.test(err.message))
   assert.throws(() => validatePlatformFile({ datastores: { influxdb: { enabled: 'yes', port: 70000 } } }),
-    (err: InvalidConfigError) => /datastores\.influxdb\.enabled: expected a boolean/.test(err.message) && /datastores\.influxdb\.port: expected a port/.test(err.message))
+    (err: InvalidConfigError) => /datastores\.influxdb\.enabled: expected boolean/.test(err.message) && /datastores\.influxdb\.port: expected a port/.test(err.message))
   // a state file written before datastores existed
   assert.deepEqual(enabledDatastores({} as never), [])
 })

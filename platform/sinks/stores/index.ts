@@ -1,4 +1,4 @@
-// Sink stores by name (STYLE.md rule 1): an experiment's `sink.kind` picks one; an unknown name fails with the list.
+// Sink stores by name (house rule 1, docs/architecture.md): an experiment's `sink.kind` picks one; an unknown name fails with the list.
 import { InvalidConfigError } from '../../../lib/errors.ts'
 import type { SinkStore, StoreContext, StoreFactory } from '../store.ts'
 import { createFileStore } from './file.ts'

@@ -1,5 +1,5 @@
 // How the postgres stores reach the server: the URL as a pool, which errors are worth another try, and the bounded
-// retry with backoff they write through (STYLE.md rule 7: jitter, cap, bail, never retry programmer errors).
+// retry with backoff they write through (house rule 7, docs/architecture.md: jitter, cap, bail, never retry programmer errors).
 import pg from 'pg'
 import { sleep } from '../../../lib/time.ts'
 

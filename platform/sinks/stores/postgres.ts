@@ -23,7 +23,7 @@ export interface PostgresStoreOptions {
   batchSize: number
 }
 
-/** Every problem at once, each naming its field (STYLE.md rule 2). */
+/** Every problem at once, each naming its field (house rule 2, docs/architecture.md). */
 export function parsePostgresOptions (options: Record<string, unknown>): PostgresStoreOptions {
   const problems = Object.keys(options).filter(k => !optionNames.includes(k))
     .map(k => `sink.options.${k}: unknown option of the postgres sink (allowed: ${optionNames.join(', ')})`)

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { MetricWindow } from '../../../lib/metrics/window.ts'
-import { PrometheusOutput, parseListenAddress } from '../../../results/outputs/prometheus.ts'
+import { PrometheusOutput } from '../../../results/outputs/prometheus.ts'
 import type { RunEnd, RunSecond, RunStart } from '../../../results/outputs/contract.ts'
 import type { RunMeta, SummaryRow, TimeseriesRow } from '../../../results/run-format.ts'
 import { prometheusStreamNames } from '../../../cli/prometheus-output.ts'
@@ -63,15 +63,6 @@ export function parseExposition (text: string): { samples: Map<string, number>, 
   }
   return { samples, types }
 }
-
-test('parseListenAddress: :port, host:port, [v6]:port, and clear errors', () => {
-  assert.deepEqual(parseListenAddress(':9464'), { host: '127.0.0.1', port: 9464 })
-  assert.deepEqual(parseListenAddress('0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 })
-  assert.deepEqual(parseListenAddress('[::1]:9464'), { host: '::1', port: 9464 })
-  assert.throws(() => parseListenAddress('9464'), /prometheus=9464: expected \[host\]:port/)
-  assert.throws(() => parseListenAddress(':70000'), /0-65535/)
-  assert.throws(() => parseListenAddress(undefined), /expected \[host\]:port/)
-})
 
 test('prometheus output: /metrics over HTTP has fleetlab_* names, base units, _total counters and exact histograms', async t => {
   const out = new PrometheusOutput({ host: '127.0.0.1', port: 0, names: prometheusStreamNames, graceMs: 300 })

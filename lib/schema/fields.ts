@@ -1,8 +1,9 @@
-// Field types of the experiment schema: units parsed through lib/units.ts (the one place for units, STYLE.md rule 2),
-// strict objects that reject unknown keys, and number-or-range fields. Each field reports exactly one problem with a
-// message that says what was expected, so issues.ts can print `path: expected ..., got ...`.
+// Field types of every schema (experiment files, the platform config file): units parsed through lib/units.ts (the
+// one place for units, house rule 2, docs/architecture.md), strict objects that reject unknown keys, and
+// number-or-range fields. Each field reports exactly one problem with a message that says what was expected, so
+// issues.ts can print `path: expected ..., got ...`.
 import { z } from 'zod'
-import { parseCount, parseDuration, parsePercent, parseRate } from '../../lib/units.ts'
+import { parseCount, parseDuration, parsePercent, parseRate } from '../units.ts'
 
 /** Most devices one experiment may ask for (the CLI's cap too). */
 export const MAX_DEVICES = 1_000_000
