@@ -14,6 +14,7 @@ import { table } from '../../cli/format.ts'
 import { version } from '../../cli/version.ts'
 import { BurstExperiment } from '../../experiments/index.ts'
 import type { BurstOptions } from '../../experiments/schema.ts'
+import { DEFAULT_REACT_MS } from '../../experiments/schema/autoscaler.ts'
 import { runExperiment } from '../../experiments/runner.ts'
 import { parseRuntimeKind } from '../../platform/runtime/index.ts'
 import { loadRun } from '../../results/run-folder.ts'
@@ -34,9 +35,9 @@ const PARTITIONS = 8
 const STEADY_TAIL_S = 30
 
 const policies: Record<string, NonNullable<BurstOptions['autoscaler']>> = {
-  threshold: { policy: 'threshold', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s`, lagThreshold: LAG_THRESHOLD, cooldown: '30s' },
-  'target-tracking': { policy: 'target-tracking', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s`, metric: 'lag', target: LAG_THRESHOLD, stabilization: '30s' },
-  predictive: { policy: 'predictive', period: '1s', react: '250ms', lagSlo: `${LAG_SLO_S}s` },
+  threshold: { policy: 'threshold', period: '1s', lagSlo: `${LAG_SLO_S}s`, lagThreshold: LAG_THRESHOLD, cooldown: '30s' },
+  'target-tracking': { policy: 'target-tracking', period: '1s', lagSlo: `${LAG_SLO_S}s`, metric: 'lag', target: LAG_THRESHOLD, stabilization: '30s' },
+  predictive: { policy: 'predictive', period: '1s', lagSlo: `${LAG_SLO_S}s` },
   // KEDA polls at its interval only: no look between periods
   'keda-hpa-defaults': { policy: 'threshold', period: '30s', react: 'off', lagSlo: `${LAG_SLO_S}s`, lagThreshold: 10, activationLagThreshold: 0, cooldown: '300s' },
 }
@@ -80,7 +81,7 @@ for (const name of only) {
 
 const f = (v: number | undefined, digits = 0): string => v === undefined ? '-' : v.toFixed(digits)
 console.log(`bench:autoscale  fleetlab ${version()}, node ${process.version}, ${cpus().length} cores, ${runtime} runtime, load average ${load0.join(' ')} -> ${loadavg().map(v => v.toFixed(2)).join(' ')}`)
-console.log(`load: 100 devices at 1/s, x10 rate burst for 60 s after 30 s, 90 s recovery; sink 5 ms per record (wait); ${PARTITIONS} partitions; lag threshold ${LAG_THRESHOLD}, lag SLO ${LAG_SLO_S} s; runs in ${runsDir}\n`)
+console.log(`load: 100 devices at 1/s, x10 rate burst for 60 s after 30 s, 90 s recovery; sink 5 ms per record (wait); ${PARTITIONS} partitions; lag threshold ${LAG_THRESHOLD}, lag SLO ${LAG_SLO_S} s; periods 1 s with the default react look (${DEFAULT_REACT_MS} ms) but keda-hpa-defaults (30 s, no look); runs in ${runsDir}\n`)
 console.log(table(
   ['policy', 'peak lag', 'peak lag s', 'first up s', 'drain s', 's over SLO', 'replica-s', 'max repl.', 'dir. changes', 'steady changes', 'steps', 'replica pause ms p50/max', 'rebalances', 'group pause ms max', 'lost', 'dups'],
   figures.map(x => [x.policy, x.peakLag, f(x.peakLagSeconds, 1), f(x.firstScaleUpS, 1), f(x.drainS), x.secondsOverSlo, x.replicaSeconds, x.maxReplicas, x.changesOfDirection, x.steadyChanges, x.scaleSteps,

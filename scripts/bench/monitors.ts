@@ -1,7 +1,12 @@
-// `npm run bench:monitors`: what ServiceMonitor costs the runner, per runtime.
+// `npm run bench:monitors`: what the monitors cost the runner.
+// ServiceMonitor, per runtime:
 //   the monitor's CPU with 20 idle units watched for 30 s, in % of one core   goal < 2 % of one core
 //   readings per second (all units), and per unit, over the same window        (each unit: about 1/s)
 //   the docker engine's extra CPU for the streams (dockerd, when it runs on this host: context, not the goal)
+// ConsumerLagMonitor (--lag, on by default; --no-lag skips it), against a one-broker Kafka on the process runtime
+// with one topic of 8 partitions that 100 records/s arrive on and one group's committed offsets:
+//   this process's CPU with the monitor reading every 1000 ms and every 250 ms (the autoscaler's `react` look),
+//   beside the same window with the producer alone                           goal < 2 % of one core each
 // The units are started first and left to settle; then this process's CPU clock (process.cpuUsage) is read over a
 // window with nothing but the monitor running, after an equal window without it (the bench's own idle cost, shown
 // beside it, not subtracted). Options: --runtime process|docker (default: each this machine has), --units <n>
@@ -12,6 +17,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { table } from '../../cli/format.ts'
 import { reportError } from '../../cli/exit-codes.ts'
+import { ConsumerLagMonitor } from '../../control/lag-monitor.ts'
 import { ServiceMonitor } from '../../control/monitors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { sleep } from '../../lib/time.ts'
@@ -20,9 +26,15 @@ import { openRuntime, parseRuntimeKind } from '../../platform/runtime/index.ts'
 import type { Runtime, RuntimeKind } from '../../platform/runtime/index.ts'
 import { processCpuMs } from '../../platform/runtime/proc-stats.ts'
 import type { ServiceSpec } from '../../platform/runtime/types.ts'
+import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { startEdgeKafka } from '../lib/edge-kafka.ts'
 
 const GOAL_CPU_PCT = 2
 const SETTLE_MS = 5_000
+const LAG_PARTITIONS = 8
+const LAG_RATE_PER_S = 100
+/** The lag monitor's read periods measured: the control period's default, and `react`'s default. */
+const LAG_PERIODS_MS = [1000, 250] as const
 
 function arg (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -138,6 +150,60 @@ async function measure (kind: RuntimeKind, units: number, durationMs: number): P
   }
 }
 
+interface LagFigures {
+  /** This process with the producer alone, % of one core. */
+  producerCpuPct: number
+  /** With the monitor reading every `periodMs` as well. */
+  rows: Array<{ periodMs: number, cpuPct: number, readingsPerS: number }>
+}
+
+/** ConsumerLagMonitor's CPU against a real broker, at each read period, beside the producer that feeds the topic. */
+async function measureLag (durationMs: number): Promise<LagFigures> {
+  const name = `bench-lag-${randomBytes(3).toString('hex')}`
+  const kafka = await startEdgeKafka({ name, progress })
+  const client = createKafkaClient({ bootstrap: [kafka.bootstrap], clientId: 'bench-monitors' })
+  let producing: NodeJS.Timeout | undefined
+  try {
+    const topic = 'bench.lag.observations'
+    const groupId = 'bench-lag-group'
+    await client.createTopics([{ name: topic, partitions: LAG_PARTITIONS }])
+    const producer = await client.producer({ acks: 1 })
+    let seq = 0
+    const send = (): void => {
+      const records = Array.from({ length: LAG_RATE_PER_S / 10 }, () => ({ key: `dev-${seq % 100}`, value: Buffer.from(String(seq++)) }))
+      void producer.send(topic, records).catch(() => {})
+    }
+    producing = setInterval(send, 100)
+    // the group's committed offsets: a consumer reads what is there, commits, and leaves
+    let consumed = 0
+    const consumer = await client.consume({ groupId, topics: [topic], fromBeginning: true, onRecord: () => { consumed++ } })
+    while (consumed < LAG_RATE_PER_S) await sleep(200)
+    await consumer.close()
+    await sleep(SETTLE_MS)
+    progress(`== lag monitor: ${durationMs / 1000} s with the producer alone`)
+    const producerCpuPct = await ownCpuOver(durationMs)
+    const rows: LagFigures['rows'] = []
+    for (const periodMs of LAG_PERIODS_MS) {
+      let readings = 0
+      const monitor = new ConsumerLagMonitor({ kafka: client, topics: new RegExp(`^${topic.replaceAll('.', '\\.')}$`), groupId, periodMs, onSnapshot: () => { readings++ } })
+      monitor.start()
+      await sleep(3_000)
+      const before = readings
+      progress(`   ${durationMs / 1000} s with the lag monitor every ${periodMs} ms`)
+      const cpuPct = await ownCpuOver(durationMs)
+      rows.push({ periodMs, cpuPct, readingsPerS: (readings - before) / (durationMs / 1000) })
+      await monitor.stop()
+    }
+    clearInterval(producing)
+    await producer.close()
+    return { producerCpuPct, rows }
+  } finally {
+    clearInterval(producing)
+    await client.close()
+    await kafka.stop()
+  }
+}
+
 try {
   const only = arg('runtime')
   const runtimes: RuntimeKind[] = only !== undefined ? [parseRuntimeKind(only)] : (await dockerAvailable() ? ['process', 'docker'] : ['process'])
@@ -156,6 +222,14 @@ try {
     ['engine (dockerd) extra CPU for the streams', ...cell(r => pct(r.engineExtraCpuPct)), ''],
     [`goal < ${GOAL_CPU_PCT} % of one core met`, ...cell(r => r.monitorCpuPct < GOAL_CPU_PCT ? 'yes' : 'NO'), ''],
   ]))
+  if (!process.argv.includes('--no-lag')) {
+    const lag = await measureLag(durationMs)
+    console.log(`\nconsumer lag monitor: one topic of ${LAG_PARTITIONS} partitions, ${LAG_RATE_PER_S} records/s produced by this process, one group, ${durationMs / 1000} s each`)
+    console.log(table(['READ PERIOD', 'CPU (this process, % of one core)', 'monitor alone (minus the producer)', 'readings/s', 'GOAL', 'MET'], [
+      ['producer alone', pct(lag.producerCpuPct), '', '', '', ''],
+      ...lag.rows.map(r => [`${r.periodMs} ms`, pct(r.cpuPct), pct(r.cpuPct - lag.producerCpuPct), r.readingsPerS.toFixed(2), `< ${GOAL_CPU_PCT} %`, r.cpuPct - lag.producerCpuPct < GOAL_CPU_PCT ? 'yes' : 'NO']),
+    ]))
+  }
 } catch (err) {
   process.exitCode = reportError(err, line => console.error(line))
 }

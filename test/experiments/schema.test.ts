@@ -183,13 +183,15 @@ test('further sinks: named, each reading what its store keeps; the run\'s postgr
   assert.deepEqual(problems('linear', { workload, sinks: [{ name: 'a', kind: 'file' }, { name: 'a', kind: 'influxdb' }] }), ['sinks[1].name: sink name "a" is used twice'])
 })
 
-test('autoscaler react: off by default, a look between periods when shorter than the period', () => {
+test('autoscaler react: 250 ms by default (none for fixed), a look between periods when shorter than the period', () => {
   const react = (autoscaler: Record<string, unknown>): number | undefined => {
     const r = safeParseExperiment('step', { workload: { steps: [{ devices: 1, duration: '1s' }] }, autoscaler })
     assert.ok(r.success, r.success ? '' : r.problems.join('\n'))
     return r.success ? r.config.autoscaler?.reactMs : undefined
   }
-  assert.equal(react({ policy: 'threshold' }), undefined)
+  assert.equal(react({ policy: 'threshold' }), 250)
+  assert.equal(react({ policy: 'fixed' }), undefined, 'fixed never scales on a look')
+  assert.equal(react({ policy: 'predictive', period: '250ms' }), undefined, 'no look when the period is as short')
   assert.equal(react({ policy: 'threshold', react: '500ms' }), 500)
   assert.equal(react({ policy: 'threshold', react: 'off' }), undefined)
   assert.equal(react({ policy: 'threshold', period: '200ms', react: '250ms' }), undefined, 'not shorter than a 200 ms period')

@@ -9,7 +9,9 @@
 // It scales ahead of a ramp (the trend) and sizes a burst in one step (the backlog term), where lag thresholds need
 // several. Scale-in never follows a forecast (AWS predictive scaling does not scale in on a forecast either): only
 // the arrival observed now, once the backlog is below one period's work, and only to the highest of the
-// `stabilization` window's recommendations. Until a capacity is learned it uses `capacityPerReplica` when given,
+// `stabilization` window's recommendations. A group grows only when the demand is more than `tolerance` (the HPA's
+// 0.1) above what it does at its utilization: the cloud topic's arrival comes in MirrorMaker 2's batches, and a
+// second that read 158/s where 100/s arrive asked one replica of 179/s at 90 % for a second replica. Until a capacity is learned it uses `capacityPerReplica` when given,
 // else it holds and says so (the replicas' useful time teaches it within seconds of their first records; see
 // knowledge.ts).
 // Defaults: utilization 0.9 (Flink's autoscaler targets 0.7 for CPU-bound operators; a sink's capacity here is
@@ -20,7 +22,7 @@ import type { ControlInput, Policy } from '../types.ts'
 import { stabilized } from './window.ts'
 
 export const predictiveDefaults = {
-  drainTarget: 10_000, utilization: 0.9, trendWindow: 10_000, horizon: 5_000, smoothing: 3, stabilization: 10_000,
+  drainTarget: 10_000, utilization: 0.9, tolerance: 0.1, trendWindow: 10_000, horizon: 5_000, smoothing: 3, stabilization: 10_000,
 } as const
 
 export const predictivePolicy: Policy = {
@@ -43,11 +45,17 @@ export const predictivePolicy: Policy = {
     const arrival = Math.max(input.arrivalRate, smoothed.reduce((s, i) => s + i.arrivalRate, 0) / smoothed.length)
     const trend = slope(recent.filter(i => input.atMs - i.atMs <= p.trendWindow))
     const forecast = arrival + Math.max(0, trend) * p.horizon / 1000
-    const needed = Math.max(1, replicasFor(forecast + input.lag / (p.drainTarget / 1000)))
+    const demand = forecast + input.lag / (p.drainTarget / 1000)
+    const needed = Math.max(1, replicasFor(demand))
     const sized = Math.min(needed, most)
     const perNeeded = capacityAt(sized)!
     const words = `arrival ${formatCount(arrival)}/s${trend > 0 ? ` rising ${formatCount(trend)}/s²` : ''}, lag ${formatCount(input.lag)} to drain in ${p.drainTarget / 1000} s; ` +
       `${formatCount(perNeeded)}/s per replica in a group of ${sized}${knowledge.capacitySourceAt(sized) === 'useful-time' ? ' (useful time)' : ''} at ${Math.round(p.utilization * 100)} %: ${input.replicas} -> ${needed}`
+    if (needed > knowledge.desired) {
+      const n = knowledge.desired
+      const holds = n * capacityAt(n)! * p.utilization * (1 + p.tolerance)
+      if (demand <= holds) return { desired: n, reason: `${words}; held: ${formatCount(demand)}/s is within the ${Math.round(p.tolerance * 100)} % tolerance of ${n} replica${n === 1 ? '' : 's'} (${formatCount(holds)}/s)` }
+    }
     if (needed >= knowledge.desired) return { desired: needed, reason: words }
     // scale in only on what is observed now, with the backlog gone
     // the smaller count must also drain, within drainTarget, what arrives while its own rebalance pauses consumption

@@ -89,3 +89,17 @@ test('predictive: a group is sized by the capacity per replica of that count, no
   const over = predictivePolicy.plan({ input: input({ atMs: (t + 1) * 1000, replicas: 8, lag: 0, arrivalRate: 2000 }), symptoms: [], knowledge: k, config: c })
   assert.equal(over.desired, 20, 'more than the cap asks for what it would take at 100/s each; Execute caps it')
 })
+
+test('predictive: a group grows only when the demand is more than the tolerance above what it does', () => {
+  const c = config('predictive', { drainTarget: 10_000, utilization: 0.9, tolerance: 0.1, smoothing: 1, horizon: 0 })
+  const k = new Knowledge(1)
+  for (let s = 0; s < 3; s++) k.learn(input({ atMs: s * 1000, replicas: 1, lag: 50_000, consumedRate: 200, partitionsWithLag: 8 }))
+  // one replica of 200/s at 90 % holds 180/s; within 10 % above it (198/s) it is kept
+  const blip = predictivePolicy.plan({ input: input({ replicas: 1, arrivalRate: 190, lag: 50 }), symptoms: [], knowledge: k, config: c })
+  assert.equal(blip.desired, 1, blip.reason)
+  assert.match(blip.reason, /195\/s is within the 10 % tolerance of 1 replica \(198\/s\)/)
+  const more = predictivePolicy.plan({ input: input({ replicas: 1, arrivalRate: 200, lag: 0 }), symptoms: [], knowledge: k, config: c })
+  assert.equal(more.desired, 2, `200/s is past 198/s: ${more.reason}`)
+  const none = predictivePolicy.plan({ input: input({ replicas: 1, arrivalRate: 190, lag: 50 }), symptoms: [], knowledge: k, config: config('predictive', { utilization: 0.9, tolerance: 0, smoothing: 1, horizon: 0 }) })
+  assert.equal(none.desired, 2, 'tolerance 0: the utilization alone decides')
+})
