@@ -40,6 +40,8 @@ export type UnitMessage =
   | { type: 'report', report: unknown }
   /** The unit cannot go on; it exits after sending this. */
   | { type: 'fatal', code: string, message: string }
+  /** What time is it at the runner? `t0`: the unit's clock when asking (lib/clock.ts). Answered by the channel itself. */
+  | { type: 'clock', t0: number }
 
 /** Runner -> unit. */
 export type RunnerMessage =
@@ -49,6 +51,8 @@ export type RunnerMessage =
   | { type: 'target', devices: number, ratePerDevice: number, surge?: boolean }
   /** Stop the work, flush the last windows, send `report`, then close and exit. */
   | { type: 'finish' }
+  /** The answer to a unit's `clock`: its `t0` and the runner's clock when the question arrived. */
+  | { type: 'clock', t0: number, t1: number }
 
 export type ChannelMessage = UnitMessage | RunnerMessage
 
@@ -95,21 +99,23 @@ export class ChannelServer extends EventEmitter {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   readonly #units = new Map<string, UnitConnection>()
+  readonly #now: () => number
 
-  private constructor (server: Server) {
+  private constructor (server: Server, now: () => number) {
     super()
     this.#server = server
+    this.#now = now
     server.on('connection', socket => this.#accept(socket))
   }
 
-  /** Listens on `host` (default 127.0.0.1) at an ephemeral port. */
-  static async listen (host = '127.0.0.1'): Promise<ChannelServer> {
+  /** Listens on `host` (default 127.0.0.1) at an ephemeral port; `now` is the run's clock that units set theirs by. */
+  static async listen (host = '127.0.0.1', now: () => number = Date.now): Promise<ChannelServer> {
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(0, host, () => { server.off('error', reject); resolve() })
     })
-    return new ChannelServer(server)
+    return new ChannelServer(server, now)
   }
 
   /** host:port for units (CHANNEL_ENV.address). */
@@ -164,6 +170,8 @@ export class ChannelServer extends EventEmitter {
         this.emit('unit', conn)
         return
       }
+      // the clock is answered here, at once: the time it takes to reach a handler would count as network delay
+      if (message.type === 'clock') return write(socket, { type: 'clock', t0: message.t0, t1: this.#now() })
       this.emit('message', conn, message)
     }, (line, error) => this.emit('rejected', `unparseable line from ${conn?.unit ?? 'a unit'}: ${error.message} (${line.slice(0, 80)})`))
     socket.on('error', () => {})
@@ -182,13 +190,38 @@ export class ChannelServer extends EventEmitter {
  */
 export class ChannelClient extends EventEmitter {
   readonly #socket: Socket
+  /** Questions of askTime() waiting for their answer, by t0. */
+  readonly #asked = new Map<number, { resolve: (t1: number) => void, reject: (err: Error) => void }>()
 
   private constructor (socket: Socket) {
     super()
     this.#socket = socket
-    lineReader(socket, m => this.emit('message', m as RunnerMessage), () => {})
+    lineReader(socket, m => {
+      const message = m as RunnerMessage
+      if (message.type === 'clock') {
+        this.#asked.get(message.t0)?.resolve(message.t1)
+        this.#asked.delete(message.t0)
+        return
+      }
+      this.emit('message', message)
+    }, () => {})
     socket.on('error', () => {})
-    socket.on('close', () => this.emit('close'))
+    socket.on('close', () => {
+      for (const waiting of this.#asked.values()) waiting.reject(new Error('the runner went away'))
+      this.#asked.clear()
+      this.emit('close')
+    })
+  }
+
+  /** The runner's clock for a question asked at `t0` (this unit's clock; lib/clock.ts). Rejects after `timeoutMs`. */
+  async askTime (t0: number, timeoutMs = 2000): Promise<number> {
+    if (this.#socket.destroyed) throw new Error('the runner went away')
+    if (this.#asked.has(t0)) throw new Error(`a clock question at ${t0} is open already`)
+    return await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => { this.#asked.delete(t0); reject(new Error(`the runner did not tell its time within ${timeoutMs} ms`)) }, timeoutMs)
+      this.#asked.set(t0, { resolve: t1 => { clearTimeout(timer); resolve(t1) }, reject: err => { clearTimeout(timer); reject(err) } })
+      write(this.#socket, { type: 'clock', t0 })
+    })
   }
 
   /** Connects to `address` (host:port) and says hello; retries refused connections until `timeoutMs`. */

@@ -19,12 +19,14 @@ import { Fleet } from './fleet.ts'
 import { gatewayNumber, gatewayPlacement } from './gateway-placement.ts'
 import { sensorObjectIds } from './lwm2m/options.ts'
 import { isPort, portExpected } from '../lib/schema/net.ts'
+import { unitClock } from '../lib/clock.ts'
+import type { TimeSource } from '../lib/clock.ts'
 
 /** Joins of at least this many devices at once are reported as registration storms. */
 const STORM_MIN = 50
 
 /** The unit's end of the control channel (ChannelClient satisfies it). */
-export interface GatewayChannel {
+export interface GatewayChannel extends TimeSource {
   send (message: UnitMessage): void
   on (event: 'message', listener: (message: RunnerMessage) => void): unknown
   on (event: 'close', listener: () => void): unknown
@@ -233,12 +235,21 @@ export class Gateway {
 export async function runGateway (ctx: GatewayContext): Promise<number> {
   const { channel } = ctx
   const log = ctx.log ?? (() => {})
+  // the gateway's times are the runner's (lib/clock.ts): its windows' seconds, its events, its devices' send times
+  const local = ctx.now ?? Date.now
+  const { clock, stop: stopClock } = unitClock(channel, local, detail => channel.send({ type: 'event', atMs: clock.now(), kind: 'clock', detail }))
+  const driverContext = (seed: number): DriverContext => {
+    const base = (ctx.driverContext ?? defaultDriverContext)(seed)
+    return { ...base, toWallMs: clock.mapped({ now: base.now, toWall: base.toWallMs }) }
+  }
+  const corrected: GatewayContext = { ...ctx, now: clock.now, driverContext }
   let gateway: Gateway | undefined
   return await new Promise<number>(resolve => {
     let ended = false
     const end = (code: number, work: () => Promise<unknown>): void => {
       if (ended) return
       ended = true
+      stopClock()
       work()
         .catch((err: unknown) => { log(`gateway: ${(err as Error).stack ?? String(err)}`); code = 1 })
         .finally(() => { channel.close().catch(() => {}).finally(() => resolve(code)) })
@@ -255,7 +266,7 @@ export async function runGateway (ctx: GatewayContext): Promise<number> {
           if (gateway !== undefined) return
           const problems = gatewayConfigProblems(message.config)
           if (problems.length > 0) return fatal('FLEETLAB_INVALID_CONFIG', `invalid gateway config: ${problems.join('; ')}`)
-          gateway = new Gateway(message.config as GatewayConfig, ctx)
+          gateway = new Gateway(message.config as GatewayConfig, corrected)
           gateway.startTicking()
           log(`gateway ${gateway.config.gateway}: up to ${gateway.config.maxDevices} devices from ${gateway.fleet.endpoint(0)}`)
         } else if (message.type === 'target') {

@@ -15,9 +15,11 @@ import { SinkConsumer } from './sink-consumer.ts'
 import type { SinkStore } from './store.ts'
 import { createStore, storeNames } from './stores/index.ts'
 import { parseBootstrapList } from '../../lib/schema/net.ts'
+import { unitClock } from '../../lib/clock.ts'
+import type { TimeSource } from '../../lib/clock.ts'
 
 /** The unit's side of the control channel (ChannelClient), as much as the unit uses. */
-export interface UnitChannel {
+export interface UnitChannel extends TimeSource {
   send (message: UnitMessage): void
   /** Resolves once the message is with the kernel (ChannelClient.sendFlushed). */
   sendFlushed (message: UnitMessage): Promise<void>
@@ -29,7 +31,7 @@ export interface UnitChannel {
 export interface SinkUnitDeps {
   channel: UnitChannel
   kafka: (bootstrap: readonly string[]) => KafkaClient
-  /** Wall clock, epoch ms. Default Date.now. */
+  /** Wall clock, epoch ms, that the unit corrects to the runner's (lib/clock.ts). Default Date.now. */
   now?: () => number
   /** Diagnostics for the unit's log (stderr). */
   log?: (line: string) => void
@@ -81,8 +83,11 @@ type Outcome = { kind: 'config', config: unknown } | { kind: 'finish' } | { kind
 /** Runs the unit until `finish` (exit code 0) or until it cannot go on (1). Never throws. */
 export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   const { channel } = deps
-  const now = deps.now ?? Date.now
   const log = deps.log ?? (() => {})
+  // receive times, windows and events in the runner's time: latency = receive - send, both of the runner's clock
+  // (the clock tells its offset only after its first answer, so `clock` is there when it does)
+  const { clock, stop: stopClock } = unitClock(channel, deps.now ?? Date.now, detail => channel.send({ type: 'event', atMs: clock.now(), kind: 'clock', detail }))
+  const now = clock.now
   const event = (kind: string, detail: string): void => channel.send({ type: 'event', atMs: now(), kind, detail })
   let wake: ((o: Outcome) => void) | undefined
   const queued: Outcome[] = []
@@ -106,6 +111,7 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   if (first.kind !== 'config') {
     log(`sink: ${first.kind === 'gone' ? first.why : 'finish before config'}; exiting`)
     if (first.kind === 'finish') { channel.send({ type: 'fatal', code: 'FLEETLAB_INVALID_CONFIG', message: 'finish arrived before config' }); await channel.close() }
+    stopClock()
     return 1
   }
 
@@ -131,6 +137,7 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
     await store?.close().catch(() => {})
     await kafka?.close().catch(() => {})
     await channel.close()
+    stopClock()
     return 1
   }
 
@@ -154,6 +161,7 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   if (outcome.kind === 'gone' && outcome.why !== 'terminated') {
     log(`sink: ${outcome.why}; stopped after ${sink.records} records`)
     await channel.close()
+    stopClock()
     return 1
   }
   // Every window, the current second's included: nothing more is recorded after this.
@@ -161,5 +169,6 @@ export async function runSinkUnit (deps: SinkUnitDeps): Promise<number> {
   channel.send({ type: 'report', report: sink.report() })
   log(`sink: ${outcome.kind === 'finish' ? 'finished' : 'scaled down (SIGTERM), left the group'} after ${sink.records} records`)
   await channel.close()
+  stopClock()
   return 0
 }
