@@ -8,6 +8,7 @@
 //   }
 import type { ExperimentKind, RunSession, Workload } from './contracts.ts'
 import type { ExperimentConfigOf } from './schema.ts'
+import { createWorkload } from './kinds.ts'
 
 /** The hooks in the order the runner calls them; `cleanup` runs last whatever happened before. */
 export const lifecycle = ['configure', 'platformUp', 'fleetSetup', 'monitorsStart', 'workload', 'drain', 'reconcile', 'cleanup'] as const
@@ -23,8 +24,8 @@ export abstract class Experiment<K extends ExperimentKind = ExperimentKind> {
   get kind (): K { return this.config.kind }
   get name (): string { return this.config.name }
 
-  /** A fresh workload for one run (adaptive workloads keep state, so never share one between runs). */
-  abstract createWorkload (): Workload
+  /** A fresh workload for one run (adaptive workloads keep state, so never share one between runs): the kind's (kinds.ts). */
+  createWorkload (): Workload { return createWorkload(this.config.kind, this.config.workload) }
 
   /** Before anything starts: a place to check the machine or log what will run. Default: nothing. */
   async configure (_run: RunSession): Promise<void> {}

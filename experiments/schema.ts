@@ -3,17 +3,14 @@
 // second. The result is an ExperimentConfig (contracts.ts) whose `workload` is the kind's parsed type.
 import { z } from 'zod'
 import { basename, extname } from 'node:path'
-import type { ExperimentConfig, ExperimentKind } from './contracts.ts'
-import { experimentKinds } from './contracts.ts'
+import type { ExperimentConfig } from './contracts.ts'
+import { workloadKinds } from './kinds.ts'
+import type { ExperimentKind, WorkloadConfigs, WorkloadSchemaOf } from './kinds.ts'
 import { InvalidConfigError } from '../lib/errors.ts'
 import { commonShape, defaultContext } from './schema/common.ts'
 import type { ParseContext } from './schema/common.ts'
 import { formatIssues } from '../lib/schema/issues.ts'
 import { strictObject } from '../lib/schema/fields.ts'
-import { burstWorkload, capacityWorkload, linearWorkload, stepWorkload } from './schema/workloads.ts'
-import type { BurstWorkloadConfig, CapacityWorkloadConfig, LinearWorkloadConfig, StepWorkloadConfig } from './schema/workloads.ts'
-import { replayWorkload } from './schema/replay.ts'
-import type { ReplayWorkloadConfig } from './schema/replay.ts'
 
 export type { BurstWorkloadConfig, CapacitySlo, CapacityWorkloadConfig, LinearWorkloadConfig, StepWorkloadConfig } from './schema/workloads.ts'
 export type { ReplayPoint, ReplayWorkloadConfig } from './schema/replay.ts'
@@ -21,14 +18,7 @@ export type { Range } from '../lib/schema/fields.ts'
 export type { ParseContext } from './schema/common.ts'
 export { formatPath } from '../lib/schema/issues.ts'
 
-/** The parsed workload of each kind. */
-export interface WorkloadConfigs {
-  linear: LinearWorkloadConfig
-  burst: BurstWorkloadConfig
-  step: StepWorkloadConfig
-  replay: ReplayWorkloadConfig
-  capacity: CapacityWorkloadConfig
-}
+export type { WorkloadConfigs } from './kinds.ts'
 
 /** An ExperimentConfig whose workload has its kind's type. */
 export type ExperimentConfigOf<K extends ExperimentKind> = Omit<ExperimentConfig, 'kind' | 'workload'> & {
@@ -40,27 +30,18 @@ function schemaOf<K extends ExperimentKind, W extends z.ZodTypeAny> (kind: K, ct
   return strictObject({ kind: z.literal(kind).optional(), ...commonShape(ctx), workload })
 }
 
-const schemas = {
-  linear: (ctx: ParseContext) => schemaOf('linear', ctx, linearWorkload),
-  burst: (ctx: ParseContext) => schemaOf('burst', ctx, burstWorkload),
-  step: (ctx: ParseContext) => schemaOf('step', ctx, stepWorkload),
-  replay: (ctx: ParseContext) => schemaOf('replay', ctx, replayWorkload(ctx)),
-  capacity: (ctx: ParseContext) => schemaOf('capacity', ctx, capacityWorkload),
+/** The whole experiment's schema for `kind`: the common fields and the kind's workload (kinds.ts). */
+function schemaFor<K extends ExperimentKind> (kind: K, ctx: ParseContext) {
+  return schemaOf(kind, ctx, workloadKinds[kind].schema(ctx) as WorkloadSchemaOf<K>)
 }
 
 /** What a file or a constructor takes for each kind: units as strings ("30s", "1/s"), defaults optional. `kind` is optional (the class sets it). */
-export type LinearOptions = z.input<ReturnType<typeof schemas.linear>>
-export type BurstOptions = z.input<ReturnType<typeof schemas.burst>>
-export type StepOptions = z.input<ReturnType<typeof schemas.step>>
-export type ReplayOptions = z.input<ReturnType<typeof schemas.replay>>
-export type CapacityOptions = z.input<ReturnType<typeof schemas.capacity>>
-export interface ExperimentOptions {
-  linear: LinearOptions
-  burst: BurstOptions
-  step: StepOptions
-  replay: ReplayOptions
-  capacity: CapacityOptions
-}
+export type ExperimentOptions = { [K in ExperimentKind]: z.input<ReturnType<typeof schemaOf<K, WorkloadSchemaOf<K>>>> }
+export type LinearOptions = ExperimentOptions['linear']
+export type BurstOptions = ExperimentOptions['burst']
+export type StepOptions = ExperimentOptions['step']
+export type ReplayOptions = ExperimentOptions['replay']
+export type CapacityOptions = ExperimentOptions['capacity']
 
 export interface ParseOptions extends Partial<ParseContext> {
   /** The name when the options give none (the loader passes the file name); default: the kind. */
@@ -96,7 +77,7 @@ export function safeParseExperiment<K extends ExperimentKind> (kind: K, input: u
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { success: false, problems: [`expected the experiment as an object with workload, fleet, ...; got ${Array.isArray(input) ? 'a list' : JSON.stringify(input) ?? String(input)}`] }
   }
-  const schema = schemas[kind](ctx) as z.ZodType<Record<string, unknown>>
+  const schema = schemaFor(kind, ctx) as unknown as z.ZodType<Record<string, unknown>>
   const result = schema.safeParse(input)
   if (!result.success) return { success: false, problems: formatIssues(result.error.issues, input) }
   const { kind: _kind, drain, name, description, seed, ...rest } = result.data as Record<string, unknown> & { drain: number, name?: string, description?: string, seed?: number }
@@ -118,6 +99,4 @@ export function parseExperiment<K extends ExperimentKind> (kind: K, input: unkno
   return r.config
 }
 
-export function isExperimentKind (kind: unknown): kind is ExperimentKind {
-  return typeof kind === 'string' && (experimentKinds as readonly string[]).includes(kind)
-}
+export { isExperimentKind } from './kinds.ts'

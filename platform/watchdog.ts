@@ -4,7 +4,8 @@
 // start time, so a reused pid is not taken for the runner). A runner that ends normally has stopped everything and
 // removed its record: the watchdog finds no record and exits. A runner that died (SIGKILL, the OOM killer, a crash
 // past its cleanup) left its record: the watchdog stops the run's units (sinks, gateways) and, if the run started its
-// platform and was not asked to keep it, the whole platform, on the runtime that started them, then exits.
+// platform and was not asked to keep it, the whole platform, on the runtime that started them; it keeps the services'
+// logs in the run folder, as a runner that ends does, and marks the run's run.json incomplete with the reason.
 import { spawn } from 'node:child_process'
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -12,6 +13,7 @@ import { platformDir } from '../lib/home.ts'
 import { sleep } from '../lib/time.ts'
 import { datastoreNames } from './datastores/types.ts'
 import { readProcSample } from './runtime/proc-stats.ts'
+import { keepServiceLogs } from './service-logs.ts'
 import type { Runtime, RuntimeKind } from './runtime/types.ts'
 
 /** What the watchdog (and `platform ls`) knows of the run that owns a platform name. */
@@ -117,6 +119,12 @@ export async function watchRunner (o: WatchOptions): Promise<WatchOutcome> {
   o.log(`runner ${o.pid} of run ${record.runId} is gone without stopping what it started: cleaning up platform ${o.platform} (${record.runtime} runtime)`)
   // loaded only now: a watchdog spends its life polling one pid
   const { platformDown, services } = await import('./platform.ts')
+  const { markRunIncomplete } = await import('../results/run-writer.ts')
+  // the platform's folder goes with the platform: what the services said stays with the run
+  const kept = await keepServiceLogs(platformDir(o.home, o.platform), record.runDir).catch((err: unknown) => {
+    o.log(`the service logs could not be kept in ${record.runDir}: ${(err as Error).message}`)
+    return 0
+  })
   const runtime = await o.openRuntime(record.runtime)
   try {
     let stopped = 0
@@ -132,7 +140,9 @@ export async function watchRunner (o: WatchOptions): Promise<WatchOutcome> {
       stopped = units.length
     }
     await removeRunnerRecord(o.home, o.platform)
-    o.log(`stopped ${stopped} service${stopped === 1 ? '' : 's'} of run ${record.runId} in ${Date.now() - t0} ms`)
+    const reason = `the runner (pid ${o.pid}) ended without finishing the run (killed, or out of memory); its watchdog stopped ${stopped} service${stopped === 1 ? '' : 's'} and kept ${kept} service log${kept === 1 ? '' : 's'}`
+    const marked = await markRunIncomplete(record.runDir, reason).catch((err: unknown) => { o.log(`run.json not marked: ${(err as Error).message}`); return false })
+    o.log(`stopped ${stopped} service${stopped === 1 ? '' : 's'} of run ${record.runId} in ${Date.now() - t0} ms${marked ? '; run.json marked incomplete' : ''}`)
     return { outcome: 'cleaned', stopped }
   } finally {
     await runtime.close()

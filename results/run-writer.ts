@@ -2,7 +2,7 @@
 // timeseries/event row goes to the file as it comes, with a synchronous write to the file descriptor: a run that is
 // killed keeps every second it recorded, and `fleetlab report` can still draw it.
 import { closeSync, openSync, writeSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import type { HistogramJSON } from '../lib/metrics/histogram.ts'
@@ -39,6 +39,19 @@ class CsvAppender {
 async function writeJsonAtomic (path: string, value: unknown): Promise<void> {
   await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + '\n')
   await rename(`${path}.tmp`, path)
+}
+
+/**
+ * Marks a run that ended without its runner finishing it (its watchdog found the runner dead): run.json gets its end
+ * and the reason, unless it says the run completed or names a reason already. Returns whether it changed run.json.
+ */
+export async function markRunIncomplete (runDir: string, reason: string, endedAt = new Date().toISOString()): Promise<boolean> {
+  const path = join(runDir, files.meta)
+  let meta: Record<string, unknown>
+  try { meta = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> } catch { return false }
+  if (meta.complete === true || typeof meta.incompleteReason === 'string') return false
+  await writeJsonAtomic(path, { ...meta, endedAt: meta.endedAt ?? endedAt, complete: false, incompleteReason: reason })
+  return true
 }
 
 export class RunWriter {

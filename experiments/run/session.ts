@@ -42,7 +42,7 @@ import { startOrConnect } from './platform-step.ts'
 import { observedSecond } from './recording.ts'
 import { RunTotals, runMetrics } from './summary.ts'
 import { evaluateThresholds } from '../thresholds.ts'
-import { keepServiceLogs } from './logs.ts'
+import { keepServiceLogs } from '../../platform/service-logs.ts'
 
 const TICK_MS = 100
 /** Sink replicas connect as sink-0, sink-1, ... */

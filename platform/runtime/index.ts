@@ -13,11 +13,17 @@ export function parseRuntimeKind (value: string): RuntimeKind {
   throw new InvalidConfigError([`--runtime: unknown runtime ${JSON.stringify(value)} (choose one of: ${runtimeKinds.join(', ')})`])
 }
 
+/** The runtimes by name (house rule 1): a runtime is added to runtimeKinds (types.ts) and here. */
+const runtimes: { readonly [K in RuntimeKind]: (home: string, env: NodeJS.ProcessEnv) => Runtime | Promise<Runtime> } = {
+  docker: (_home, env) => createDockerRuntime({}, env),
+  process: home => new ProcessRuntime(join(home, 'pids')),
+}
+
 /**
  * The runtime asked for, or the default: docker when DOCKER_HOST is set or /var/run/docker.sock answers,
  * else child processes. Asking for docker when no engine answers is an error, never a silent fallback.
  */
 export async function openRuntime (home: string, kind?: RuntimeKind, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const chosen = kind ?? (await dockerAvailable(env) ? 'docker' : 'process')
-  return chosen === 'docker' ? createDockerRuntime({}, env) : new ProcessRuntime(join(home, 'pids'))
+  return await runtimes[chosen](home, env)
 }

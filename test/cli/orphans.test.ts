@@ -69,6 +69,13 @@ async function killedMidRun (t: TestContext, kind: RuntimeKind): Promise<void> {
     return /stopped \d+ services of run /.test(text) ? text : undefined
   }, 20_000)
   assert.match(log, /is gone without stopping what it started/)
+  assert.match(log, /run\.json marked incomplete/)
+  const marked = JSON.parse(await readFile(join(rd.runs, id!, 'run.json'), 'utf8')) as RunMeta
+  assert.ok(marked.endedAt !== null, 'the watchdog wrote the end')
+  assert.match(marked.incompleteReason ?? '', /the runner \(pid \d+\) ended without finishing the run \(killed, or out of memory\)/)
+  // what the services said is kept with the run, as when a run ends (their folder went with the platform)
+  const kept = await readdir(join(rd.runs, id!, 'logs'), { recursive: true })
+  for (const log of ['lwm2m-server/service.log', 'edge-kafka/service.log', 'gateway/0/gateway.log', 'sink/sink-0.log']) assert.ok(kept.includes(log), `${log} kept (logs: ${kept.join(', ')})`)
   await assert.rejects(access(platformDir(fleetlabHome(), platform)))
 }
 
