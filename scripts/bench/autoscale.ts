@@ -5,8 +5,7 @@
 // group rebalancing for tens of seconds, which measured the machine, not the policies). Rows: threshold (KEDA's scaler), target-tracking (the HPA), predictive
 // (capacity model), and KEDA/HPA at their defaults (30 s polling, lagThreshold 10, 300 s stabilization) as the
 // baseline users have today. Every figure comes from the run folders of this invocation (scripts/lib/autoscale-figures.ts).
-// Options: --runtime process|docker (default process), --only threshold,predictive,... , --results-dir <dir>.
-// Figures on stdout, progress on stderr; a missed goal is marked MISSED; exit 1 when a run failed.
+// Figures on stdout, progress on stderr; a missed goal is marked MISSED; exit 1 when a run failed. --help lists the options.
 import { mkdtemp } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -16,15 +15,11 @@ import { BurstExperiment } from '../../experiments/index.ts'
 import type { BurstOptions } from '../../experiments/schema.ts'
 import { DEFAULT_REACT_MS } from '../../experiments/schema/autoscaler.ts'
 import { runExperiment } from '../../experiments/runner.ts'
-import { parseRuntimeKind } from '../../platform/runtime/index.ts'
+import type { RuntimeKind } from '../../platform/runtime/index.ts'
 import { loadRun } from '../../results/run-folder.ts'
 import { autoscaleFigures } from '../lib/autoscale-figures.ts'
 import type { AutoscaleFigures } from '../lib/autoscale-figures.ts'
-
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
+import { benchCommand, choiceListArg, parseBench, resultsDirOption, runtimeOption } from '../lib/bench-options.ts'
 
 /** The goals, from the issue; "met" is decided from these and nothing else. */
 const GOALS = { firstScaleUpPeriods: 2, predictivePeakLagReduction: 0.30, steadyChanges: 0 }
@@ -42,9 +37,28 @@ const policies: Record<string, NonNullable<BurstOptions['autoscaler']>> = {
   'keda-hpa-defaults': { policy: 'threshold', period: '30s', react: 'off', lagSlo: `${LAG_SLO_S}s`, lagThreshold: 10, activationLagThreshold: 0, cooldown: '300s' },
 }
 
-const runtime = parseRuntimeKind(arg('runtime') ?? 'process')
-const only = arg('only')?.split(',') ?? Object.keys(policies)
-const runsDir = resolve(arg('results-dir') ?? await mkdtemp(join(tmpdir(), 'fleetlab-bench-autoscale-')))
+const steadyGoal = GOALS.steadyChanges === 0 ? 'no change of direction' : `at most ${GOALS.steadyChanges} changes of direction`
+const options = parseBench<{ runtime: RuntimeKind, only?: string[], resultsDir?: string }>(benchCommand('autoscale',
+  'the autoscaling policies side by side on the same seeded load: one run per policy of a burst experiment (100 devices at 1/s, ' +
+  `a 10x rate burst for 60 s, 90 s of recovery) against sink consumers that spend 5 ms per record, on the embedded platform with ${PARTITIONS} partitions`)
+  .addOption(runtimeOption('the platform, gateways and sink replicas of every run').default('process'))
+  .option('--only <rows>', `the policy rows to run, comma-separated, in the order given (default: all, ${Object.keys(policies).join(',')})`,
+    choiceListArg('--only', Object.keys(policies)))
+  .addOption(resultsDirOption())
+  .addHelpText('after', `
+Rows: threshold (KEDA's scaler), target-tracking (the HPA), predictive (capacity model), all with ${PERIOD_MS / 1000} s periods and
+the default react look (${DEFAULT_REACT_MS} ms), and keda-hpa-defaults (30 s polling, no look, lagThreshold 10, 300 s
+stabilization): the baseline users have today. Every figure comes from the run folders of this invocation:
+peak lag (records, seconds), first scale-up after the burst, drain time, seconds over the lag SLO (${LAG_SLO_S} s),
+replica-seconds, most replicas, changes of direction (all, and in steady phases: the baseline before the burst and
+the last ${STEADY_TAIL_S} s of the recovery), scale steps, rebalance pauses (per replica, and of the group), records lost and
+duplicated.
+Goals (MISSED when not met): first scale-up within ${GOALS.firstScaleUpPeriods} periods; ${steadyGoal} in steady phases;
+never more consumers than the ${PARTITIONS} partitions; predictive's peak lag at least ${GOALS.predictivePeakLagReduction * 100} % below threshold's,
+with no more replica-seconds. Figures on stdout, progress on stderr; exit 1 when a run failed.`))
+const { runtime } = options
+const only = options.only ?? Object.keys(policies)
+const runsDir = resolve(options.resultsDir ?? await mkdtemp(join(tmpdir(), 'fleetlab-bench-autoscale-')))
 const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
 const abort = new AbortController()
 process.once('SIGINT', () => abort.abort('SIGINT'))
@@ -54,7 +68,7 @@ const figures: AutoscaleFigures[] = []
 let failed = false
 for (const name of only) {
   const autoscaler = policies[name]
-  if (autoscaler === undefined) throw new Error(`--only: unknown policy row ${name} (rows: ${Object.keys(policies).join(', ')})`)
+  if (autoscaler === undefined) throw new Error(`--only: unknown policy row ${name}`) // --only's parser let it through
   const experiment = new BurstExperiment({
     name: `autoscale-${name}`,
     seed: 8,
@@ -91,7 +105,7 @@ console.log('\ngoals')
 const goal = (what: string, met: boolean | undefined, detail: string): void => console.log(`  ${met === undefined ? '?' : met ? 'met   ' : 'MISSED'}  ${what}: ${detail}`)
 for (const x of figures.filter(x => x.policy !== 'keda-hpa-defaults')) {
   goal(`${x.policy}: first scale-up within ${GOALS.firstScaleUpPeriods} periods of ${PERIOD_MS / 1000} s`, x.firstScaleUpS === undefined ? false : x.firstScaleUpS <= GOALS.firstScaleUpPeriods * PERIOD_MS / 1000, `${f(x.firstScaleUpS, 1)} s`)
-  goal(`${x.policy}: no change of direction in steady phases`, x.steadyChanges <= GOALS.steadyChanges, `${x.steadyChanges}`)
+  goal(`${x.policy}: ${steadyGoal} in steady phases`, x.steadyChanges <= GOALS.steadyChanges, `${x.steadyChanges}`)
 }
 for (const x of figures) goal(`${x.policy}: never more consumers than partitions`, x.maxReplicas <= PARTITIONS, `max ${x.maxReplicas} of ${PARTITIONS}`)
 const t = figures.find(x => x.policy === 'threshold')

@@ -1,19 +1,19 @@
-// `npx tsx scripts/bench/avro.ts [--seconds 2]`: Avro encodes/s of the observation record (AvroResponseObserve of
-// one float resource, as the bridge publishes each notification to iot.<gw>.observations), with its key, and
-// decodes/s (with the bounds check) on one core. A micro benchmark, not a test.
+// `npm run bench:avro`: Avro encodes/s of the observation record (AvroResponseObserve of one float resource, as the
+// bridge publishes each notification to iot.<gw>.observations), with its key, and decodes/s (with the bounds check)
+// on one core. A micro benchmark, not a test. --help lists the options.
 import { cpus } from 'node:os'
 import { table } from '../../cli/format.ts'
 import { encodeKey, observationCodec } from '../../platform/lwm2m-server/avro/codec.ts'
 import { readBody, singleResource } from '../../platform/lwm2m-server/avro/records.ts'
 import type { AvroResponseObserve } from '../../platform/lwm2m-server/avro/types.ts'
+import { benchCommand, numberArg, parseBench } from '../lib/bench-options.ts'
 import { opsPerSecond } from '../lib/measure.ts'
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
-
-const seconds = Number(arg('seconds') ?? 2)
+const { seconds } = parseBench<{ seconds: number }>(benchCommand('avro',
+  'Avro encodes/s of the observation record the bridge publishes for each notification (AvroResponseObserve of one float ' +
+  'resource), with its key, and decodes/s with the bounds check, on one core; a micro benchmark')
+  .option('--seconds <s>', 'measured seconds per row, after a warm-up', numberArg('--seconds'), 2)
+  .addHelpText('after', '\nRows: encode a prebuilt record; build a record and encode it and its key; decode. Columns: per second, ns each.'))
 
 function observation (i: number): AvroResponseObserve {
   return {

@@ -1,20 +1,20 @@
-// `npx tsx scripts/bench/coap-codec.ts [--seconds 2]`: encodes/s and decodes/s of lib/coap for a typical LWM2M
-// notification (NON 2.05, 4-byte token, Observe, Content-Format SenML JSON, 60-byte payload), on one core.
-// A micro benchmark, not a test: the simulator's budget is 10,000 notifications/s per core with room to spare.
+// `npm run bench:coap`: encodes/s and decodes/s of lib/coap for a typical LWM2M notification (NON 2.05, 4-byte
+// token, Observe, Content-Format SenML JSON, 60-byte payload), on one core. A micro benchmark, not a test: the
+// simulator's budget is 10,000 notifications/s per core with room to spare. --help lists the options.
 import { cpus } from 'node:os'
 import { table } from '../../cli/format.ts'
 import { Code } from '../../lib/coap/codes.ts'
 import { decode, encode } from '../../lib/coap/message.ts'
 import type { CoapMessageInit } from '../../lib/coap/message.ts'
 import { ContentFormat, OptionNumber, contentFormat, encodeUint, observe } from '../../lib/coap/options.ts'
+import { benchCommand, numberArg, parseBench } from '../lib/bench-options.ts'
 import { opsPerSecond } from '../lib/measure.ts'
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
-
-const seconds = Number(arg('seconds') ?? 2)
+const { seconds } = parseBench<{ seconds: number }>(benchCommand('coap',
+  'encodes/s and decodes/s of lib/coap for a typical LWM2M notification (NON 2.05, 4-byte token, Observe, Content-Format ' +
+  'SenML JSON, 60-byte payload), on one core; a micro benchmark (the simulator\'s budget: 10,000 notifications/s per core)')
+  .option('--seconds <s>', 'measured seconds per row, after a warm-up', numberArg('--seconds'), 2)
+  .addHelpText('after', '\nRows: build a message and encode it; decode; decode and read Observe and Content-Format. Columns: per second, ns each.'))
 const payload = Buffer.from('[{"bn":"/3303/0/","bt":1718000000.123,"n":"5700","v":21.53}]'.padEnd(60, ' '))
 const token = Buffer.from('a1b2c3d4', 'hex')
 const contentFormatValue = encodeUint(ContentFormat.SENML_JSON)

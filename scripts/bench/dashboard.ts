@@ -3,7 +3,7 @@
 // counted and dropped) while a synthetic run streams one second a second, with an event each second and nine
 // services, after its history was filled (600 seconds: every chart full, the worst case). This process's CPU
 // clock is read over the window; the bench's own feeding is measured alone first and shown beside it (not
-// subtracted). Options: --duration <s> (default 30). Figures on stdout, progress on stderr; a missed goal is MISSED.
+// subtracted). Figures on stdout, progress on stderr; a missed goal is MISSED. --help lists the options.
 import { PassThrough, Writable } from 'node:stream'
 import { cpus } from 'node:os'
 import { version } from '../../cli/version.ts'
@@ -14,17 +14,20 @@ import { MetricWindow } from '../../lib/metrics/window.ts'
 import { sleep } from '../../lib/time.ts'
 import type { RunSecond, RunStart } from '../../results/outputs/contract.ts'
 import type { RunMeta, TimeseriesRow } from '../../results/run-format.ts'
+import { benchCommand, countArg, parseBench } from '../lib/bench-options.ts'
 
 const GOAL_CPU_PCT = 5
 const COLS = 200
 const ROWS = 60
 const SERVICES = ['edge-kafka', 'cloud-kafka', 'mirror', 'lwm2m-server', 'gateway', 'sink', 'influxdb', 'postgres', 'runner']
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
-const durationS = Number(arg('duration') ?? 30)
+const { duration: durationS } = parseBench<{ duration: number }>(benchCommand('dashboard',
+  `what the live terminal dashboard costs the runner: this process's CPU while a DashboardOutput draws into a ${COLS}x${ROWS} ` +
+  `virtual terminal at a 1 s refresh, fed one second a second (an event each, ${SERVICES.length} services) after its history was filled`)
+  .option('--duration <s>', 'seconds measured: the feeding alone for this long, then the dashboard for as long', countArg('--duration', 1), 30)
+  .addHelpText('after', `
+Figures: the feeding alone (the bench's own cost, shown beside, not subtracted), the dashboard with the feeding in %
+of one core (goal < ${GOAL_CPU_PCT} %, MISSED when not met), and the bytes written to the terminal per second.`))
 const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 /** A terminal that is not there: says it is a TTY of COLS x ROWS and counts what is written to it. */

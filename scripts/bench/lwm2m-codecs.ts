@@ -1,8 +1,8 @@
-// Micro benchmark of the LWM2M codecs on the hot path of the lab: one single-value notification (/3303/0/5700, a
-// float) per call, with the fleetlab trace (lib/lwm2m/trace.ts) where the format can carry it. Prints encodes/s and
-// decodes/s on one core; the goal is well above 10,000/s each (the simulator's and the server's budget per core).
-// The cborg rows encode/decode the same SenML CBOR pack with the cborg library, to justify the hand-written codec.
-//   npx tsx scripts/bench/lwm2m-codecs.ts [--seconds 1]
+// `npm run bench:lwm2m-codecs`: micro benchmark of the LWM2M codecs on the hot path of the lab: one single-value
+// notification (/3303/0/5700, a float) per call, with the fleetlab trace (lib/lwm2m/trace.ts) where the format can
+// carry it. Prints encodes/s and decodes/s on one core; the goal is well above 10,000/s each (the simulator's and the
+// server's budget per core). The cborg rows encode/decode the same SenML CBOR pack with the cborg library, to justify
+// the hand-written codec. --help lists the options.
 import { decode as cborgDecode, encode as cborgEncode } from 'cborg'
 import { table } from '../../cli/format.ts'
 import { decodeNode, encodeNode } from '../../lib/lwm2m/content-format.ts'
@@ -11,8 +11,16 @@ import { parsePath } from '../../lib/lwm2m/path.ts'
 import { decodeSenmlCbor, encodeSenmlCbor } from '../../lib/lwm2m/senml-cbor.ts'
 import type { SenmlRecord } from '../../lib/lwm2m/senml.ts'
 import { decodeTracedNotification, encodeTracedNotification, extractTrace, tracedSenml } from '../../lib/lwm2m/trace.ts'
+import { benchCommand, numberArg, parseBench } from '../lib/bench-options.ts'
 
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] ?? 1) || 1
+const { seconds } = parseBench<{ seconds: number }>(benchCommand('lwm2m-codecs',
+  'encodes/s and decodes/s of the LWM2M codecs on one core, one single-value notification (/3303/0/5700, a float) per call, ' +
+  'with the fleetlab trace where the format can carry it; a micro benchmark (goal: well above 10,000/s each)')
+  .option('--seconds <s>', 'measured seconds per figure, after a warm-up of 20,000 calls', numberArg('--seconds'), 1)
+  .addHelpText('after', `
+Rows: TLV, SenML JSON and SenML CBOR notifications, and the SenML CBOR pack alone with fleetlab's codec and with the
+cborg library (to justify the hand-written codec). Columns: bytes, encodes/s, decodes/s (to the node and the trace),
+and trace extractions/s.`))
 const path = parsePath('/3303/0/5700')
 let sink = 0
 

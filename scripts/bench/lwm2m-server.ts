@@ -1,13 +1,14 @@
-// `npx tsx scripts/bench/lwm2m-server.ts [--devices 1000] [--rates 5000,10000,15000,20000] [--seconds 10] [--con]
-//   [--kafka host:port]`: notifications per second our LWM2M server receives, encodes in Avro and gets acknowledged
-// by a real edge Kafka, with the server's CPU. The server and its bridge run in this process; the devices are raw
-// lib/coap datagrams from a child process (one UDP socket per device, auto-observed /3303/0/5700, traced SenML JSON),
-// sending at each rate in turn (open model: on schedule, whatever the server does). Without --kafka a one-broker
-// platform is started on the process runtime and stopped at the end. A benchmark, not a test.
+// `npm run bench:lwm2m-server`: notifications per second our LWM2M server receives, encodes in Avro and gets
+// acknowledged by a real edge Kafka, with the server's CPU. The server and its bridge run in this process; the devices
+// are raw lib/coap datagrams from a child process (one UDP socket per device, auto-observed /3303/0/5700, traced SenML
+// JSON), sending at each rate in turn (open model: on schedule, whatever the server does). Without --kafka a
+// one-broker platform is started on the process runtime and stopped at the end. A benchmark, not a test.
+// --help lists the options; the child is this script with the hidden --child --port <port> (and --devices, --con).
 import { createSocket } from 'node:dgram'
 import type { Socket } from 'node:dgram'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { Option } from 'commander'
 import { table } from '../../cli/format.ts'
 import { Code, OptionNumber, TokenGenerator, contentFormat as formatOption, decode, encode, observe, uintOption, uriPathOptions, uriQueryOptions } from '../../lib/coap/index.ts'
 import { singleResource } from '../../lib/lwm2m/model.ts'
@@ -17,14 +18,29 @@ import { sleep } from '../../lib/time.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
 import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
 import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
+import { benchCommand, countArg, hostPortArg, numberArg, numberListArg, parseBench } from '../lib/bench-options.ts'
 import { exited, forkRole, nextMessage, udpReceiveBufferDrops } from '../lib/bench-process.ts'
 import { startEdgeKafka } from '../lib/edge-kafka.ts'
 import type { EdgeKafka } from '../lib/edge-kafka.ts'
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
+interface Options { devices: number, rates: number[], seconds: number, con?: boolean, kafka?: string, child?: boolean, port?: number }
+
+const options = parseBench<Options>(benchCommand('lwm2m-server',
+  'notifications per second our LWM2M server receives, encodes in Avro and gets acknowledged by a real edge Kafka, with the ' +
+  'server\'s CPU: the server and its bridge run in this process, the devices (raw CoAP datagrams, one UDP socket each, ' +
+  'auto-observed /3303/0/5700, traced SenML JSON) in a child process, sending at each rate in turn (open model)')
+  .option('--devices <n>', 'devices, each one UDP socket', countArg('--devices', 1), 1000)
+  .addOption(new Option('--rates <list>', 'notifications per second of the steps, comma-separated, one step each')
+    .argParser(numberListArg('--rates')).default([5000, 10_000, 15_000, 20_000], '5000,10000,15000,20000'))
+  .option('--seconds <s>', 'seconds of sending per step', numberArg('--seconds'), 10)
+  .option('--con', 'notifications as CON (acknowledged) instead of NON')
+  .option('--kafka <host:port>', 'an edge Kafka to use (default: a one-broker platform on the process runtime, stopped at the end)', hostPortArg('--kafka'))
+  .addOption(new Option('--child', 'internal: run as the devices child').hideHelp())
+  .addOption(new Option('--port <port>', 'internal: the child\'s server port').argParser(countArg('--port', 1, 65_535, 'a port 1-65535')).hideHelp())
+  .addHelpText('after', `
+Columns per step: the target rate; sent/s; received/s, in Avro/s (over the send window); acked by Kafka/s (over the
+step and its drain); lost (sent - received); kernel UDP receive-buffer drops (whole machine); the server's CPU (this
+process, 100 % is one core) and CPU µs per notification; the drain's ms.`))
 
 type ToChild = { run: { rate: number, seconds: number } } | { stop: true }
 type FromChild = { registered: number } | { sent: number, lateMs: number }
@@ -90,12 +106,10 @@ async function devices (serverPort: number, count: number, confirmable: boolean)
 
 // ---- the parent: server, Kafka, measurement ----
 async function main (): Promise<void> {
-  const count = Number(arg('devices') ?? 1000)
-  const rates = (arg('rates') ?? '5000,10000,15000,20000').split(',').map(Number)
-  const seconds = Number(arg('seconds') ?? 10)
-  const confirmable = process.argv.includes('--con')
+  const { devices: count, rates, seconds } = options
+  const confirmable = options.con === true
   const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
-  let bootstrap = arg('kafka')
+  let bootstrap = options.kafka
   let edge: EdgeKafka | undefined
   if (bootstrap === undefined) {
     edge = await startEdgeKafka({ name: `bench-lwm2m-${process.pid}`, progress })
@@ -106,7 +120,7 @@ async function main (): Promise<void> {
   await server.start()
   const bridge = new KafkaBridge({ server, kafka, gateway: `bench${process.pid}`, log: progress })
   await bridge.start()
-  const child = forkRole(fileURLToPath(import.meta.url), ['--child', String(server.address().port), String(count), confirmable ? 'con' : 'non'])
+  const child = forkRole(fileURLToPath(import.meta.url), ['--child', '--port', String(server.address().port), '--devices', String(count), ...(confirmable ? ['--con'] : [])])
   // the child answers once its devices are observed (30 s at most) and after each step's `seconds` of sending
   const answerMs = (seconds + 300) * 1000
   const cleanUp = async (): Promise<void> => {
@@ -161,8 +175,8 @@ async function main (): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') {
-  await devices(Number(process.argv[3]), Number(process.argv[4]), process.argv[5] === 'con')
+if (options.child === true) {
+  await devices(options.port ?? 0, options.devices, options.con === true)
 } else {
   await main()
 }

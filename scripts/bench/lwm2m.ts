@@ -7,11 +7,12 @@
 // Every run: a server process, and a simulator process of N devices at R notifications/s each (SenML CBOR, traced);
 // devices register, sit idle (their memory is taken), are observed on /3303/0/5700 by the server, settle, then the
 // window of S seconds is measured. CPU of each process comes from /proc/<pid>/stat, so nothing shares a process with
-// what it measures. All traffic stays on 127.0.0.0/8.
-//   npx tsx scripts/bench/lwm2m.ts [--devices 10000] [--rate 1] [--seconds 20] [--no-leshan] [--no-kafka]
+// what it measures. All traffic stays on 127.0.0.0/8. --help lists the options; the server and simulator processes
+// are this script with the hidden --role server [--kafka <host:port>] and --role sim --port <p> --count <n> --rate <r>.
 import type { ChildProcess } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { Option } from 'commander'
 import { table } from '../../cli/format.ts'
 import { sleep } from '../../lib/time.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
@@ -21,19 +22,54 @@ import { KafkaBridge } from '../../platform/lwm2m-server/kafka-bridge.ts'
 import type { MetricsSnapshot } from '../../platform/lwm2m-server/metrics.ts'
 import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
 import { Fleet, endpointName } from '../../simulator/fleet.ts'
+import { benchCommand, choiceArg, countArg, hostPortArg, numberArg, parseBench } from '../lib/bench-options.ts'
 import { ask, exited, forkRole, gcMemory, nextMessage, processCpuMs, tallyFleet, udpReceiveBufferDrops } from '../lib/bench-process.ts'
 import { startEdgeKafka } from '../lib/edge-kafka.ts'
 
 const self = fileURLToPath(import.meta.url)
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
 const PATH = '/3303/0/5700'
 const FORMAT = 112 // SenML CBOR
 const PREFIX = 'bench-'
 /** Leshan's Java client, one per JVM-side client (issue 3). */
 const LESHAN_CLIENT_BYTES = 350 * 1024
+/** The goals (issue 3); "met" is decided from these and nothing else. */
+const GOALS = {
+  /** Notifications/s: the simulator sends, and Kafka acknowledges, at least this fraction of the target. */
+  rateFraction: 0.99,
+  simulatorCores: 1,
+  latenessP99Ms: 10,
+  idleDeviceBytes: 10 * 1024,
+  serverAckedPerS: 10_000,
+  serverCores: 1,
+}
+const shortfall = `-${Math.round((1 - GOALS.rateFraction) * 100)} %`
+
+interface Options {
+  devices: number, rate: number, seconds: number, leshan: boolean,
+  /** false: --no-kafka; a string: the server role's edge Kafka. */
+  kafka?: string | false
+  role: 'main' | 'server' | 'sim', port?: number, count?: number
+}
+const options = parseBench<Options>(benchCommand('lwm2m',
+  'issue 3\'s figures in one run, as one table: the simulator, fleetlab\'s LWM2M server bridged to a real edge Kafka, and ' +
+  'fleetlab\'s server alone and Eclipse Leshan\'s server under the same device load, one after the other; each server and ' +
+  'the simulator in its own process, CPU from /proc')
+  .option('--devices <n>', 'devices of the simulator in every run', countArg('--devices', 1), 10_000)
+  .option('--rate <n>', 'notifications per second of each device', numberArg('--rate'), 1)
+  .option('--seconds <s>', 'seconds measured in every run, after registration, observation and 3 s of settling', numberArg('--seconds'), 20)
+  .option('--no-leshan', 'no run against Eclipse Leshan\'s server')
+  // before --no-kafka, so that no --kafka leaves `kafka` undefined (the server role) rather than true
+  .addOption(new Option('--kafka <host:port>', 'internal: the server role\'s edge Kafka').argParser(hostPortArg('--kafka')).hideHelp())
+  .option('--no-kafka', 'no edge Kafka and no ours + edge Kafka run; the simulator\'s figures then come from the LWM2M-only run')
+  .addOption(new Option('--role <role>', 'internal: the process\'s part').argParser(choiceArg('--role', ['main', 'server', 'sim'] as const)).default('main').hideHelp())
+  .addOption(new Option('--port <port>', 'internal: the sim role\'s server port').argParser(countArg('--port', 1, 65_535, 'a port 1-65535')).hideHelp())
+  .addOption(new Option('--count <n>', 'internal: the sim role\'s devices').argParser(countArg('--count', 1)).hideHelp())
+  .addHelpText('after', `
+Figures (GOAL MET: met or NOT MET): the simulator's notifications/s sent (goal >= the devices x rate, ${shortfall}), CPU
+(goal <= ${GOALS.simulatorCores} core), send lateness p50/p99/max (goal p99 < ${GOALS.latenessP99Ms} ms), memory per registered idle device (goal
+< ${GOALS.idleDeviceBytes / 1024} KB; Leshan's Java client: ~${LESHAN_CLIENT_BYTES / 1024} KB); ours + edge Kafka: notifications/s received, in Avro and acked by
+Kafka (goal acked >= ${GOALS.serverAckedPerS.toLocaleString('en-US')}/s ${shortfall} on <= ${GOALS.serverCores} core), server CPU; ours alone and Leshan: notifications/s
+handled, CPU, CPU per 1,000 notifications, and the two side by side as ratios.`))
 
 // ---- role: our server (with the Kafka bridge when --kafka is given) ----
 
@@ -214,10 +250,10 @@ function report (runs: RunResult[], o: { devices: number, rate: number, seconds:
   const first = runs[0]!
   const idlePerDevice = Math.max(first.registered.heapPerDevice, first.registered.rssPerDevice)
   rows.push(
-    ['simulator', 'notifications/s sent', n(perS(first.sim.sent, first)), `>= ${n(offered)} (-1 %)`, goal(perS(first.sim.sent, first) >= offered * 0.99)],
-    ['simulator', 'CPU', `${cores(first.sim.cpuMs, first).toFixed(2)} core`, '<= 1 core', goal(cores(first.sim.cpuMs, first) <= 1)],
-    ['simulator', 'send lateness p50 / p99 / max', `${first.sim.p50.toFixed(2)} / ${first.sim.p99.toFixed(2)} / ${first.sim.max.toFixed(1)} ms`, 'p99 < 10 ms', goal(first.sim.p99 < 10)],
-    ['simulator', 'memory per registered idle device (heap+ext / RSS)', `${kb(first.registered.heapPerDevice)} / ${kb(first.registered.rssPerDevice)}`, '< 10 KB', goal(idlePerDevice < 10 * 1024)],
+    ['simulator', 'notifications/s sent', n(perS(first.sim.sent, first)), `>= ${n(offered)} (${shortfall})`, goal(perS(first.sim.sent, first) >= offered * GOALS.rateFraction)],
+    ['simulator', 'CPU', `${cores(first.sim.cpuMs, first).toFixed(2)} core`, `<= ${GOALS.simulatorCores} core`, goal(cores(first.sim.cpuMs, first) <= GOALS.simulatorCores)],
+    ['simulator', 'send lateness p50 / p99 / max', `${first.sim.p50.toFixed(2)} / ${first.sim.p99.toFixed(2)} / ${first.sim.max.toFixed(1)} ms`, `p99 < ${GOALS.latenessP99Ms} ms`, goal(first.sim.p99 < GOALS.latenessP99Ms)],
+    ['simulator', 'memory per registered idle device (heap+ext / RSS)', `${kb(first.registered.heapPerDevice)} / ${kb(first.registered.rssPerDevice)}`, `< ${GOALS.idleDeviceBytes / 1024} KB`, goal(idlePerDevice < GOALS.idleDeviceBytes)],
     ['simulator', 'vs Leshan Java client (~350 KB per client)', `${Math.round(LESHAN_CLIENT_BYTES / idlePerDevice)}x less`, '', ''],
   )
   for (const r of runs) {
@@ -225,8 +261,9 @@ function report (runs: RunResult[], o: { devices: number, rate: number, seconds:
     if (r.target === 'ours+kafka') {
       const acked = perS(r.server.acked, r)
       rows.push(
-        ['ours + edge Kafka', 'notifications/s received / in Avro / acked by Kafka', `${n(rate)} / ${n(perS(r.server.avro, r))} / ${n(acked)}`, `>= ${n(10_000)} on one core`,
-          goal(acked >= 10_000 * 0.99 && cores(r.server.cpuMs, r) <= 1)],
+        ['ours + edge Kafka', 'notifications/s received / in Avro / acked by Kafka', `${n(rate)} / ${n(perS(r.server.avro, r))} / ${n(acked)}`,
+          `acked >= ${n(GOALS.serverAckedPerS)} (${shortfall}) on <= ${GOALS.serverCores} core`,
+          goal(acked >= GOALS.serverAckedPerS * GOALS.rateFraction && cores(r.server.cpuMs, r) <= GOALS.serverCores)],
         ['ours + edge Kafka', 'server CPU; CPU per 1,000 notifications', `${cores(r.server.cpuMs, r).toFixed(2)} core; ${per1000(r).toFixed(1)} ms`, '', ''],
       )
     } else {
@@ -250,14 +287,14 @@ function report (runs: RunResult[], o: { devices: number, rate: number, seconds:
 }
 
 async function main (): Promise<void> {
-  const o = { devices: Number(arg('devices', '10000')), rate: Number(arg('rate', '1')), seconds: Number(arg('seconds', '20')) }
+  const o = { devices: options.devices, rate: options.rate, seconds: options.seconds }
   const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
   const started = new Date()
   const load0 = loadavg()
-  const kafka = process.argv.includes('--no-kafka') ? undefined : await startEdgeKafka({ name: `bench-lwm2m-${process.pid}`, progress })
+  const kafka = options.kafka === false ? undefined : await startEdgeKafka({ name: `bench-lwm2m-${process.pid}`, progress })
   const runs: RunResult[] = []
   try {
-    const targets: Target[] = [kafka !== undefined ? 'ours+kafka' : 'ours', ...(kafka !== undefined ? ['ours' as const] : []), ...(process.argv.includes('--no-leshan') ? [] : ['leshan' as const])]
+    const targets: Target[] = [kafka !== undefined ? 'ours+kafka' : 'ours', ...(kafka !== undefined ? ['ours' as const] : []), ...(options.leshan ? ['leshan' as const] : [])]
     for (const target of targets) runs.push(await run(target, { ...o, ...(kafka !== undefined ? { kafka: kafka.bootstrap } : {}) }, progress))
   } finally {
     await kafka?.stop()
@@ -269,7 +306,6 @@ async function main (): Promise<void> {
   report(runs, o)
 }
 
-const role = arg('role', 'main')
-if (role === 'server') await serverRole(process.argv.includes('--kafka') ? arg('kafka', '') : undefined)
-else if (role === 'sim') await simRole(Number(arg('port', '0')), Number(arg('count', '0')), Number(arg('rate', '1')))
+if (options.role === 'server') await serverRole(typeof options.kafka === 'string' ? options.kafka : undefined)
+else if (options.role === 'sim') await simRole(options.port ?? 0, options.count ?? 0, options.rate)
 else await main()

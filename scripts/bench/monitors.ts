@@ -9,8 +9,7 @@
 //   beside the same window with the producer alone                           goal < 2 % of one core each
 // The units are started first and left to settle; then this process's CPU clock (process.cpuUsage) is read over a
 // window with nothing but the monitor running, after an equal window without it (the bench's own idle cost, shown
-// beside it, not subtracted). Options: --runtime process|docker (default: each this machine has), --units <n>
-// (default 20), --duration <s> (default 30). Figures on stdout, progress on stderr; a missed goal is marked NO.
+// beside it, not subtracted). Figures on stdout, progress on stderr; a missed goal is marked NO. --help lists the options.
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
@@ -22,11 +21,12 @@ import { ServiceMonitor } from '../../control/monitors.ts'
 import { MetricsRecorder } from '../../lib/metrics/recorder.ts'
 import { sleep } from '../../lib/time.ts'
 import { dockerAvailable } from '../../platform/runtime/docker.ts'
-import { openRuntime, parseRuntimeKind } from '../../platform/runtime/index.ts'
+import { openRuntime } from '../../platform/runtime/index.ts'
 import type { Runtime, RuntimeKind } from '../../platform/runtime/index.ts'
 import { processCpuMs } from '../../platform/runtime/proc-stats.ts'
 import type { ServiceSpec } from '../../platform/runtime/types.ts'
 import { createKafkaClient } from '../../platform/kafka/index.ts'
+import { benchCommand, countArg, numberArg, parseBench, runtimeOption } from '../lib/bench-options.ts'
 import { startEdgeKafka } from '../lib/edge-kafka.ts'
 
 const GOAL_CPU_PCT = 2
@@ -36,10 +36,21 @@ const LAG_RATE_PER_S = 100
 /** The lag monitor's read periods measured: the control period's default, and `react`'s default. */
 const LAG_PERIODS_MS = [1000, 250] as const
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
+const options = parseBench<{ runtime?: RuntimeKind, units: number, duration: number, lag?: boolean }>(benchCommand('monitors',
+  'what the monitors cost the runner: ServiceMonitor watching idle units, per runtime, and ConsumerLagMonitor against a ' +
+  'one-broker Kafka; this process\'s CPU clock over a window with nothing but the monitor running, after an equal window without it')
+  .addOption(runtimeOption('the runtime of the units, one only (default: process, then docker when an engine answers)'))
+  .option('--units <n>', 'idle units ServiceMonitor watches', countArg('--units', 1), 20)
+  .option('--duration <s>', 'seconds of each measured window', numberArg('--duration'), 30)
+  .option('--lag', 'measure ConsumerLagMonitor too (the default)')
+  .option('--no-lag', 'skip ConsumerLagMonitor (no Kafka started)')
+  .addHelpText('after', `
+ServiceMonitor, per runtime: the monitor's CPU (this process, % of one core; goal < ${GOAL_CPU_PCT} %) beside the same process
+without it, readings per second of all units and of the slowest (each about 1/s), and the docker engine's extra CPU for
+the stats streams (dockerd, when it runs on this host: context, not the goal).
+ConsumerLagMonitor, on one topic of ${LAG_PARTITIONS} partitions that ${LAG_RATE_PER_S} records/s arrive on, one group's committed offsets: this
+process's CPU with the monitor reading every ${LAG_PERIODS_MS.join(' and every ')} ms, beside the producer alone (goal: the monitor
+< ${GOAL_CPU_PCT} % of one core each). A missed goal is marked NO.`))
 
 const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
 
@@ -205,10 +216,10 @@ async function measureLag (durationMs: number): Promise<LagFigures> {
 }
 
 try {
-  const only = arg('runtime')
-  const runtimes: RuntimeKind[] = only !== undefined ? [parseRuntimeKind(only)] : (await dockerAvailable() ? ['process', 'docker'] : ['process'])
-  const units = Number(arg('units') ?? 20)
-  const durationMs = Number(arg('duration') ?? 30) * 1000
+  const only = options.runtime
+  const runtimes: RuntimeKind[] = only !== undefined ? [only] : (await dockerAvailable() ? ['process', 'docker'] : ['process'])
+  const units = options.units
+  const durationMs = options.duration * 1000
   const results: Figures[] = []
   for (const kind of runtimes) results.push(await measure(kind, units, durationMs))
   const cell = (f: (r: Figures) => string): string[] => results.map(f)
@@ -222,7 +233,7 @@ try {
     ['engine (dockerd) extra CPU for the streams', ...cell(r => pct(r.engineExtraCpuPct)), ''],
     [`goal < ${GOAL_CPU_PCT} % of one core met`, ...cell(r => r.monitorCpuPct < GOAL_CPU_PCT ? 'yes' : 'NO'), ''],
   ]))
-  if (!process.argv.includes('--no-lag')) {
+  if (options.lag !== false) {
     const lag = await measureLag(durationMs)
     console.log(`\nconsumer lag monitor: one topic of ${LAG_PARTITIONS} partitions, ${LAG_RATE_PER_S} records/s produced by this process, one group, ${durationMs / 1000} s each`)
     console.log(table(['READ PERIOD', 'CPU (this process, % of one core)', 'monitor alone (minus the producer)', 'readings/s', 'GOAL', 'MET'], [

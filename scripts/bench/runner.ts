@@ -4,10 +4,8 @@
 //   burst onset: intended send rate >= 95 % of the burst target   goal within 1 s (and the delivered side, for context)
 //   registration storm (a devices burst): onset and storm duration (context)
 //   quickstart: `node cli/bin.js run experiments/examples/quickstart.ts`, spawn to exit   goal < 2 min
-// Options: --runtime process|docker (default process), --quick (every phase short, lower rates: a smoke run),
-// --rate <n> (linear target, default 5000/s), --only linear,burst,devices,quickstart, --results-dir <dir>
-// (default a new temp folder, kept and printed). Figures on stdout, progress on stderr. Exit 1 when a run failed;
-// a missed goal is marked MISSED, not an error.
+// Figures on stdout, progress on stderr. Exit 1 when a run failed; a missed goal is marked MISSED, not an error.
+// --help lists the options.
 import { spawn } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -19,17 +17,12 @@ import { BurstExperiment, LinearExperiment } from '../../experiments/index.ts'
 import type { Experiment } from '../../experiments/index.ts'
 import { runExperiment } from '../../experiments/runner.ts'
 import { projectRoot } from '../../lib/home.ts'
-import { parseRuntimeKind } from '../../platform/runtime/index.ts'
 import type { RuntimeKind } from '../../platform/runtime/index.ts'
 import { loadRun } from '../../results/run-folder.ts'
 import type { LoadedRun, SummaryRow } from '../../results/run-folder.ts'
 import { burstFigures, CpuClock, mean, rateAccuracy, rowStartMs, steadyRows } from '../lib/runner-figures.ts'
 import type { BurstFigures } from '../lib/runner-figures.ts'
-
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
+import { benchCommand, choiceListArg, numberArg, parseBench, resultsDirOption, runtimeOption } from '../lib/bench-options.ts'
 
 const FIGURES = ['linear', 'burst', 'devices', 'quickstart'] as const
 type Figure = (typeof FIGURES)[number]
@@ -37,20 +30,26 @@ const GOALS = { accuracyPct: 1, runnerCpuPct: 5, onsetMs: 1000, quickstartMs: 12
 const STEADY_SKIP_S = 5
 const RATE_PER_DEVICE = 2
 
-const quick = process.argv.includes('--quick')
-let runtime: RuntimeKind
-try {
-  runtime = parseRuntimeKind(arg('runtime') ?? 'process')
-} catch (err) {
-  process.exit(reportError(err, line => console.error(line)))
-}
-const only = (arg('only') ?? FIGURES.join(',')).split(',') as Figure[]
-const bad = only.filter(f => !FIGURES.includes(f))
-if (bad.length > 0) {
-  console.error(`--only: unknown figure ${bad.join(', ')}; choose from ${FIGURES.join(', ')}`)
-  process.exit(2)
-}
-const rate = Number(arg('rate') ?? (quick ? 1000 : 5000))
+const RATE = { full: 5000, quick: 1000 }
+
+const options = parseBench<{ runtime: RuntimeKind, quick?: boolean, rate?: number, only?: Figure[], resultsDir?: string }>(benchCommand('runner',
+  'the experiment runner\'s figures from real runs on this machine: rate accuracy in steady state, the runner\'s CPU, burst ' +
+  'onset, a registration storm, and the quickstart\'s wall time')
+  .addOption(runtimeOption('the platform, gateways and sink of every run').default('process'))
+  .option('--quick', 'every phase short and lower rates: a smoke run, not the figures')
+  .option('--rate <n>', `the linear run's target, notifications/s (default ${RATE.full}, ${RATE.quick} with --quick)`, numberArg('--rate'))
+  .option('--only <figures>', `the figures to measure, comma-separated, in the order given (default: all, ${FIGURES.join(',')})`, choiceListArg('--only', FIGURES))
+  .addOption(resultsDirOption())
+  .addHelpText('after', `
+Figures: rate accuracy in steady state (goal within ${GOALS.accuracyPct} % of the target); the runner's CPU (cpu_pct_runner, and this
+process's own CPU clock; goal < ${GOALS.runnerCpuPct} % of one core); burst onset: the intended send rate reaches 95 % of the burst
+target (goal within ${GOALS.onsetMs / 1000} s; the delivered side for context); a registration storm (a devices burst: context); the
+quickstart, \`node cli/bin.js run experiments/examples/quickstart.ts\`, spawn to exit (goal < ${GOALS.quickstartMs / 60_000} min).
+A missed goal is marked MISSED; exit 1 when a run failed.`))
+const quick = options.quick === true
+const { runtime } = options
+const only = options.only ?? [...FIGURES]
+const rate = options.rate ?? (quick ? RATE.quick : RATE.full)
 const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 /** The runner's progress, with only every 10th per-second row line (they start with "[  12s]"). */
@@ -180,7 +179,7 @@ async function quickstart (runsDir: string): Promise<void> {
 }
 
 try {
-  const runsDir = arg('results-dir') !== undefined ? resolve(arg('results-dir')!) : await mkdtemp(join(tmpdir(), 'fleetlab-bench-runner-'))
+  const runsDir = options.resultsDir !== undefined ? resolve(options.resultsDir) : await mkdtemp(join(tmpdir(), 'fleetlab-bench-runner-'))
   const load0 = loadavg()
   const started = new Date()
   progress(`bench:runner${quick ? ' --quick' : ''}: ${runtime} runtime, run folders in ${runsDir}`)

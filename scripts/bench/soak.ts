@@ -2,28 +2,35 @@
 // default) and the runner's memory over it: its RSS every 5 minutes, and whether it stayed within RSS_TOLERANCE of
 // its highest reading in the second minute, and its slope over the second half (scripts/lib/memory-figures.ts,
 // shared with the 10-minute test).
-// Options: --duration <s> (default 3600), --runtime process|docker, --results-dir <dir>.
 // Figures on stdout, progress on stderr; MISSED when the memory grew past the tolerance; exit 1 when the run failed.
+// --help lists the options.
 import { mkdtemp } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { version } from '../../cli/version.ts'
 import { LinearExperiment } from '../../experiments/index.ts'
 import { runExperiment } from '../../experiments/runner.ts'
-import { parseRuntimeKind } from '../../platform/runtime/index.ts'
+import type { RuntimeKind } from '../../platform/runtime/index.ts'
 import { loadRun } from '../../results/run-folder.ts'
+import { benchCommand, countArg, parseBench, resultsDirOption, runtimeOption } from '../lib/bench-options.ts'
 import { MAX_SLOPE_MB_PER_MIN, memoryFigures, RSS_TOLERANCE } from '../lib/memory-figures.ts'
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
-
 const DEVICES = 1000
-const durationS = Number(arg('duration') ?? 3600)
-if (!(durationS >= 120)) throw new Error(`--duration: at least 120 s (the reference is read after 60 s), got ${arg('duration') ?? ''}`)
-const runtime = parseRuntimeKind(arg('runtime') ?? 'process')
-const runsDir = resolve(arg('results-dir') ?? await mkdtemp(join(tmpdir(), 'fleetlab-bench-soak-')))
+/** The shortest --duration: the reference is read after 60 s. */
+const MIN_DURATION_S = 120
+const options = parseBench<{ duration: number, runtime: RuntimeKind, resultsDir?: string }>(benchCommand('soak',
+  `the runner's memory over a long run at ${DEVICES.toLocaleString('en-US')} notifications/s (${DEVICES.toLocaleString('en-US')} devices at 1/s, file sink): its RSS every 5 minutes, ` +
+  'whether it stayed within the tolerance of its level in the second minute, and its slope over the second half')
+  .option('--duration <s>', 'seconds of the workload', countArg('--duration', MIN_DURATION_S, Number.MAX_SAFE_INTEGER,
+    `whole seconds >= ${MIN_DURATION_S} (the reference is read after 60 s)`), 3600)
+  .addOption(runtimeOption('the platform, gateways and sink of the run').default('process'))
+  .addOption(resultsDirOption())
+  .addHelpText('after', `
+Goals (met or MISSED): the runner's RSS within ${RSS_TOLERANCE * 100} % of its highest reading in the second minute; its slope over
+the second half at most ${MAX_SLOPE_MB_PER_MIN} MB/min (scripts/lib/memory-figures.ts, shared with the 10-minute test).`))
+const durationS = options.duration
+const { runtime } = options
+const runsDir = resolve(options.resultsDir ?? await mkdtemp(join(tmpdir(), 'fleetlab-bench-soak-')))
 const abort = new AbortController()
 process.once('SIGINT', () => abort.abort('SIGINT'))
 

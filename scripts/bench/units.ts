@@ -5,8 +5,7 @@
 // started at once in bench:autoscale's burst) on this machine's cores.
 //   wall ms per start (median of the rounds), and of the burst until its last start exits
 //   CPU ms per start (the children's utime + stime, /proc/self/stat cutime + cstime)
-// Options: --unit sink|gateway|lwm2m|watchdog (default sink), --rounds <n> (default 7), --burst <n> (default 7).
-// Figures on stdout, progress on stderr.
+// Figures on stdout, progress on stderr. --help lists the options.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -16,11 +15,21 @@ import { percentiles } from '../../lib/percentiles.ts'
 import { buildUnitBundle, unitCommand } from '../../lib/unit-command.ts'
 import type { UnitLoader } from '../../lib/unit-command.ts'
 import { CLOCK_TICKS } from '../../platform/runtime/proc-stats.ts'
+import { benchCommand, choiceArg, countArg, parseBench } from '../lib/bench-options.ts'
 
-function arg (name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : undefined
-}
+/** The units cli/unit.ts starts. */
+const UNITS = ['sink', 'gateway', 'lwm2m', 'watchdog'] as const
+
+const options = parseBench<{ unit: string, rounds: number, burst: number }>(benchCommand('units',
+  'what starting a unit costs, through tsx\'s loader and from the bundle (lib/unit-command.ts), side by side: a unit is ' +
+  'timed from spawn to exit of `<unit> --help` (node\'s start, its modules and packages loaded, its command built), one ' +
+  'start alone and a burst of starts at once')
+  .option('--unit <name>', `the unit started: ${UNITS.join(', ')}`, choiceArg('--unit', UNITS), 'sink')
+  .option('--rounds <n>', 'rounds, each loader in turn (the figures are their medians)', countArg('--rounds', 1), 7)
+  .option('--burst <n>', 'starts at once in the burst (7: the replicas the autoscaler started at once in bench:autoscale\'s burst)', countArg('--burst', 1), 7)
+  .addHelpText('after', `
+Figures per loader: wall ms of one start, and of the burst until its last start exits (medians of the rounds); CPU ms
+per start (the children's utime + stime); and how much sooner the burst is done from the bundle than through tsx.`))
 
 const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
 
@@ -54,11 +63,7 @@ async function timed (command: string[], n: number): Promise<{ wallMs: number, c
 }
 
 async function main (): Promise<void> {
-  const unit = arg('unit') ?? 'sink'
-  const rounds = Number(arg('rounds') ?? 7)
-  const burst = Number(arg('burst') ?? 7)
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a whole number of at least 1, got ${String(arg('rounds'))}`)
-  if (!Number.isInteger(burst) || burst < 1) throw new Error(`--burst: a whole number of at least 1, got ${String(arg('burst'))}`)
+  const { unit, rounds, burst } = options
   const t0 = performance.now()
   buildUnitBundle()
   progress(`bundle built in ${(performance.now() - t0).toFixed(0)} ms`)
