@@ -86,7 +86,7 @@ test('fleetlab run at a terminal: the dashboard while it runs (LIVE, phases, val
   screen = await tmux.waitFor(/phase (ramp|hold)/, 60_000)
   assert.match(screen, /tmux-live \(linear\)/)
   // the threshold gets its value once the first records are measured (a second or two into the workload), live
-  screen = await tmux.waitFor(/✓ e2e\.p99 < 5s \(\d+ ms\)/, 15_000)
+  screen = await tmux.waitFor(/✓ e2e\.p99 < 5s \(\d+(\.\d+)? ms\)/, 15_000)
   assert.match(screen, /LIVE/, 'the threshold live, with its value, while the run goes on')
   // the values move between two captures (elapsed, the charts)
   const elapsed = (text: string): string | undefined => /elapsed (\d+:\d+)/.exec(text)?.[1]
