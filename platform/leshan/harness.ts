@@ -18,6 +18,10 @@
 //   const client = await startLeshanClient({ endpoint: 'leshan-1', serverUrl: 'coap://127.0.0.1:5683' })
 //   t.after(() => client.stop())                                 // resolves once registered; stop() deregisters
 //
+//   const clients = await startLeshanClients({ serverUrl })      // one JVM hosting many stock Leshan clients
+//   await clients.resize(200)                                    // { running: 200, registered: 200, failures: 0, ms }
+//   await clients.memory()                                       // heap after System.gc(), RSS, threads of that JVM
+//
 // The server's full HTTP API (also usable with curl) is in ControlApi.java; LeshanControlApi (control-api.ts) is its
 // client, and every method of it is on the started server. Events: REGISTRATION, UPDATED, DEREGISTRATION, NOTIFICATION
 // (endpoint, path, value as { path: value }, timestampMs when the device sent a SenML time, receivedAtMs, trace) and
@@ -78,6 +82,8 @@ export interface LeshanServerOptions {
   fleetlabTrace?: boolean
   /** Events kept for events() (default 20,000, oldest dropped first); 0 keeps none, for benchmarks. */
   eventCapacity?: number
+  /** UDP receive buffer to ask for on the CoAP socket (Californium's UDP_RECEIVE_BUFFER_SIZE); default: the OS's. */
+  recvBufferBytes?: number
   heapMb?: number
   readyTimeoutMs?: number
   /** FLEETLAB_HOME (default: from the environment). */
@@ -92,6 +98,13 @@ export interface LeshanServer extends LeshanControlApi {
   readonly httpPort: number
   /** coap://host:port, for devices. */
   readonly coapUrl: string
+  /**
+   * The CoAP socket's UDP receive buffer: `askedBytes` as given (undefined: the OS default), `gotBytes` what the socket
+   * reported after Californium set it (DatagramSocket.getReceiveBufferSize()), undefined if the harness could not read
+   * it. On Linux the kernel doubles what it grants (at most net.core.rmem_max) and the JDK halves what it reads back:
+   * `gotBytes` is the grant, half of the kernel's sk_rcvbuf (what dgram's getRecvBufferSize() and ss -m show).
+   */
+  readonly coapRecvBuffer: { askedBytes?: number, gotBytes?: number }
   readonly pid: number
   /** The last lines the JVM printed (stdout and stderr). */
   output (): string
@@ -131,6 +144,7 @@ export async function startLeshanServer (options: LeshanServerOptions = {}): Pro
   const args = ['--host', host, '--coap-port', String(options.coapPort ?? 0), '--http-port', String(options.httpPort ?? 0),
     '--events', String(options.eventCapacity ?? 20_000)]
   if (options.fleetlabTrace === true) args.push('--fleetlab-trace')
+  if (options.recvBufferBytes !== undefined) args.push('--recv-buffer', String(options.recvBufferBytes))
   const jvm = await startJvm('leshan-server', 'dev.fleetlab.leshan.InteropServer', args, options.heapMb ?? 256, options.home)
   try {
     const ready = await jvm.waitForLine('READY ', options.readyTimeoutMs ?? 30_000)
@@ -138,12 +152,14 @@ export async function startLeshanServer (options: LeshanServerOptions = {}): Pro
     const http = /http=(\S+):(\d+)/.exec(ready)
     if (coap === null || http === null) throw new ServiceFailedError('leshan-server', `unexpected READY line: ${ready}`)
     const url = `http://${http[1]!}:${http[2]!}`
+    const got = Number(/recv-buffer=(-?\d+)/.exec(ready)?.[1] ?? -1)
     const api = new LeshanControlApi(url)
     return Object.assign(api, {
       host,
       coapPort: Number(coap[2]),
       httpPort: Number(http[2]),
       coapUrl: `coap://${coap[1]!}:${coap[2]!}`,
+      coapRecvBuffer: { askedBytes: options.recvBufferBytes, gotBytes: got >= 0 ? got : undefined },
       pid: jvm.pid,
       output: () => jvm.output(),
       stop: () => jvm.stop(5_000),
@@ -176,9 +192,99 @@ export async function startLeshanClient (options: LeshanClientOptions): Promise<
   }
 }
 
+export interface LeshanClientsOptions {
+  /** coap://host:port of the LWM2M server. */
+  serverUrl: string
+  /** Endpoint names are `<prefix><index>` (default 'leshan-'). */
+  prefix?: string
+  /** Registration lifetime in seconds (default 300). */
+  lifetime?: number
+  /** How often each client's 3303 Sensor Value changes (default 1000 ms). */
+  periodMs?: number
+  /** Source address to bind (default: any). */
+  localAddress?: string
+  /** How long resize() waits for new clients to register (default 120 s). */
+  registerTimeoutMs?: number
+  /** Default 512. */
+  heapMb?: number
+  home?: string
+}
+
+/** What resize() ends with: clients running, of them registered now, registration failures and timeouts so far. */
+export interface LeshanClientsState { running: number, registered: number, failures: number, ms: number }
+
+/** The clients' JVM after three System.gc() (serial collector: full collections). */
+export interface LeshanClientsMemory {
+  clients: number
+  registered: number
+  /** MemoryMXBean: heap used after the collections, heap committed, non-heap used (metaspace, code cache). */
+  heapUsedBytes: number
+  heapCommittedBytes: number
+  nonHeapUsedBytes: number
+  /** VmRSS of the JVM (/proc/self/status); -1 where there is none. */
+  rssBytes: number
+  threads: number
+}
+
+export interface LeshanClients {
+  readonly pid: number
+  output (): string
+  /** Starts clients `<prefix>0..` until `count` run, or deregisters and destroys the last ones; resolves once the new ones registered or registerTimeoutMs passed. */
+  resize (count: number): Promise<LeshanClientsState>
+  memory (): Promise<LeshanClientsMemory>
+  /** Every client deregisters, then the JVM ends. */
+  stop (): Promise<void>
+}
+
+/**
+ * One JVM hosting many stock Leshan clients (InteropClients.java: each client as startLeshanClient's, with its own
+ * Californium endpoint, socket and threads; the object model and the sensors' ticker shared), starting with none.
+ */
+export async function startLeshanClients (options: LeshanClientsOptions): Promise<LeshanClients> {
+  const registerTimeoutMs = options.registerTimeoutMs ?? 120_000
+  const args = ['--server', options.serverUrl, '--prefix', options.prefix ?? 'leshan-', '--lifetime', String(options.lifetime ?? 300),
+    '--period-ms', String(options.periodMs ?? 1000), '--register-timeout-ms', String(registerTimeoutMs)]
+  if (options.localAddress !== undefined) args.push('--local-address', options.localAddress)
+  const jvm = await startJvm('leshan-clients', 'dev.fleetlab.leshan.InteropClients', args, options.heapMb ?? 512, options.home)
+  const fields = (line: string): Record<string, number> =>
+    Object.fromEntries([...line.matchAll(/(\w+)=(-?\d+)/g)].map(m => [m[1]!, Number(m[2])]))
+  // one command at a time: each answer is the next line of its kind
+  let queue: Promise<unknown> = Promise.resolve()
+  const command = <T>(text: string, answer: string, timeoutMs: number, parse: (f: Record<string, number>) => T): Promise<T> => {
+    const run = async (): Promise<T> => {
+      const line = jvm.waitForLine(answer, timeoutMs, 'ERROR ')
+      jvm.send(text)
+      return parse(fields(await line))
+    }
+    const result = queue.then(run, run)
+    queue = result.catch(() => {})
+    return result
+  }
+  try {
+    await jvm.waitForLine('READY', 30_000)
+    return {
+      pid: jvm.pid,
+      output: () => jvm.output(),
+      resize: count => command(`clients ${count}`, 'CLIENTS ', registerTimeoutMs + 120_000,
+        f => ({ running: f.running!, registered: f.registered!, failures: f.failures!, ms: f.ms! })),
+      memory: () => command('memory', 'MEMORY ', 60_000, f => ({
+        clients: f.clients!, registered: f.registered!, heapUsedBytes: f.heapUsed!, heapCommittedBytes: f.heapCommitted!,
+        nonHeapUsedBytes: f.nonHeapUsed!, rssBytes: f.rss!, threads: f.threads!,
+      })),
+      // deregistrations, 16 at a time, in the JVM's shutdown hook
+      stop: () => jvm.stop(60_000),
+    }
+  } catch (err) {
+    await jvm.stop(0)
+    throw err
+  }
+}
+
 interface Jvm {
   readonly pid: number
   output (): string
+  /** Writes `line` and a newline to the JVM's stdin. */
+  send (line: string): void
   /** The next line starting with `prefix`; rejects at once on a line starting with `failPrefix`, or when the JVM exits. */
   waitForLine (prefix: string, timeoutMs: number, failPrefix?: string): Promise<string>
   /** Closes stdin (the JVM exits through its shutdown hooks), SIGKILL after `graceMs`. */
@@ -217,6 +323,8 @@ async function startJvm (name: string, mainClass: string, args: string[], heapMb
     if (tail.length > TAIL_LINES) tail.shift()
     for (const w of waiters) w(line)
   }
+  // a write after the JVM ended (EPIPE) is its exit, which waitForLine reports
+  child.stdin.on('error', () => {})
   createInterface({ input: child.stdout }).on('line', onLine)
   createInterface({ input: child.stderr }).on('line', onLine)
   const output = (): string => tail.join('\n')
@@ -224,6 +332,9 @@ async function startJvm (name: string, mainClass: string, args: string[], heapMb
   return {
     pid: child.pid ?? -1,
     output,
+    send (line) {
+      if (exitCode === undefined) child.stdin.write(`${line}\n`)
+    },
     waitForLine (prefix, timeoutMs, failPrefix) {
       return new Promise<string>((resolve, reject) => {
         const done = (fn: () => void): void => { clearTimeout(timer); waiters.delete(waiter); fn() }

@@ -1,6 +1,6 @@
 // Benchmark of the virtual LWM2M devices (issue 3, "Figures"), not a test:
 //   1. idle: 20,000 devices register (capped by the file descriptors this process may open), then sit idle for 5 s:
-//      memory per registered idle device (goal < 10 KB; Leshan's Java client is ~350 KB per client), idle CPU;
+//      memory per registered idle device (goal < 10 KB; bench:lwm2m measures Leshan's Java clients beside it), idle CPU;
 //   2. notify: 10,000 devices notify once a second each for 20 s: notifications/s achieved, send lateness p50/p99
 //      (from the intended send time), CPU of the simulator process (goal <= 1 core), memory per device.
 // Three processes, so the simulator is measured alone: this one orchestrates, a sink child plays the LWM2M server
@@ -32,8 +32,6 @@ const GOALS = {
   latenessP99Ms: 10,
   idleDeviceBytes: 10 * 1024,
 }
-/** Leshan's Java client, for comparison (issue 3). */
-const LESHAN_CLIENT_BYTES = 350 * 1024
 const NOTIFY_FORMATS: readonly NotifyFormat[] = [110, 112, 11542]
 
 /** A content format the devices can notify in (lib/lwm2m/content-format.ts names or numbers), kept as given. */
@@ -67,7 +65,7 @@ const options = parseBench<Options>(benchCommand('simulator',
 Columns: devices, registration seconds, notifications/s, send lateness p50/p99/max (from the intended send time), late
 notifications, the simulator's CPU, heap+external and RSS per device, failed registrations; then the notifications
 lost and the gaps in their Observe numbers. Goals (met or MISSED): >= the devices x rate notifications/s (-${Math.round((1 - GOALS.rateFraction) * 100)} %), the
-simulator's CPU <= ${GOALS.simulatorCores} core, lateness p99 < ${GOALS.latenessP99Ms} ms, idle memory < ${GOALS.idleDeviceBytes / 1024} KB per device (Leshan's Java client: ~${LESHAN_CLIENT_BYTES / 1024} KB).`))
+simulator's CPU <= ${GOALS.simulatorCores} core, lateness p99 < ${GOALS.latenessP99Ms} ms, idle memory < ${GOALS.idleDeviceBytes / 1024} KB per device (bench:lwm2m measures Leshan's Java clients' memory beside it).`))
 const { role } = options
 
 // ---- the sink: a minimal LWM2M server that counts ----
@@ -226,8 +224,7 @@ async function main (): Promise<void> {
   console.log(`notify run: simulator sent ${notify.r.totalSent} notifications (first responses included), the sink received ${notify.received} ` +
     `(${notify.r.totalSent - notify.received} lost), ${notify.gaps} gaps in Observe numbers; idle run: ${idle.s.deregistered}/${idle.r.devices} deregistered`)
   const perDevice = Math.max(idle.r.rssPerDevice, idle.r.idleBytesPerDevice)
-  console.log(`Leshan Java client: ~${LESHAN_CLIENT_BYTES / 1024} KB per client (1,000 clients in one JVM ~${LESHAN_CLIENT_BYTES / 1024} MB); fleetlab: ${kb(perDevice)} per idle registered device (RSS), ` +
-    `${Math.round(LESHAN_CLIENT_BYTES / perDevice)}x less; ${formatBytes(perDevice * 20_000)} for 20,000 devices`)
+  console.log(`fleetlab: ${kb(perDevice)} per idle registered device (RSS), ${formatBytes(perDevice * 20_000)} for 20,000 devices (Leshan's Java clients, measured: npm run bench:lwm2m)`)
   const offered = rate * notifyCount
   const goals = [
     [`>= ${offered.toLocaleString('en-US')} notifications/s (-${Math.round((1 - GOALS.rateFraction) * 100)} %)`, notify.r.notifications / seconds >= offered * GOALS.rateFraction],

@@ -1,6 +1,6 @@
 // Pieces of the multi-process benchmarks: a bench script forks itself in a role (a server, a simulator) so each is
 // measured alone; the parent talks to it over IPC and reads its CPU from /proc (platform/runtime/proc-stats.ts).
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import type { EventEmitter } from 'node:events'
 import { udpHostDrops } from '../../control/monitors.ts'
@@ -52,6 +52,23 @@ export function gcMemory (): { heap: number, rss: number } {
 /** The kernel's count of UDP datagrams dropped for a full receive buffer (machine-wide, Linux; 0 elsewhere). */
 export function udpReceiveBufferDrops (): number {
   return udpHostDrops() ?? 0
+}
+
+/**
+ * The receive buffer the kernel gave the UDP socket bound to `port` (any process): sk_rcvbuf as `ss -u -a -n -m` prints
+ * it (rb), which is what getsockopt(SO_RCVBUF) and dgram's getRecvBufferSize() report (Linux doubles the SO_RCVBUF
+ * asked for, capped at net.core.rmem_max, so up to twice that; Java's getReceiveBufferSize() halves it again). The same
+ * reading for any process, whatever its language. Undefined without ss (iproute2), or when no single such socket is found.
+ */
+export function udpSocketReceiveBuffer (port: number): number | undefined {
+  let out: string
+  try {
+    out = execFileSync('ss', ['-H', '-u', '-a', '-n', '-m', 'sport', '=', `:${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+  } catch {
+    return undefined
+  }
+  const sizes = [...out.matchAll(/\brb(\d+)/g)].map(m => Number(m[1]))
+  return sizes.length === 1 ? sizes[0] : undefined
 }
 
 /** A fleet's notifications sent and late, observations started, and send lateness, tallied from its metric events. */

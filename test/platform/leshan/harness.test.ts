@@ -1,6 +1,7 @@
 // The Leshan harness against itself (real JVMs, free ports chosen by the OS): a Leshan client registers at the
 // Leshan server, which reads, writes, executes, observes and cancels through its control API. Then what the harness
-// server does with fleetlab's traced notifications, stock and with fleetlabTrace.
+// server does with fleetlab's traced notifications, stock and with fleetlabTrace; the server's receive-buffer option,
+// and one JVM hosting several clients (startLeshanClients, what bench:lwm2m measures Leshan clients' memory with).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -9,7 +10,7 @@ import { join } from 'node:path'
 import { SetupMissingError } from '../../../lib/errors.ts'
 import { projectRoot } from '../../../lib/home.ts'
 import { standardObjects } from '../../../lib/lwm2m/objects.ts'
-import { leshanVersion, startLeshanClient, startLeshanServer } from '../../../platform/leshan/harness.ts'
+import { leshanVersion, startLeshanClient, startLeshanClients, startLeshanServer } from '../../../platform/leshan/harness.ts'
 import type { LeshanServer } from '../../../platform/leshan/harness.ts'
 import type { LeshanEvent } from '../../../platform/leshan/control-api.ts'
 import { LeshanApiError } from '../../../platform/leshan/control-api.ts'
@@ -200,6 +201,36 @@ test('fleetlab-traced notifications: stock Leshan rejects the trace records, fle
     assert.equal(stats.notificationErrors, 0)
     assert.ok(stats.tracesStripped >= 4, JSON.stringify(stats))
   })
+})
+
+test('recvBufferBytes sets the CoAP socket\'s receive buffer; startLeshanClients hosts several clients in one JVM and reports its memory', async t => {
+  // 256 KiB: under any usual net.core.rmem_max; Linux grants it doubled
+  const server = await startLeshanServer({ recvBufferBytes: 256 * 1024 })
+  t.after(() => server.stop())
+  assert.equal(server.coapRecvBuffer.askedBytes, 256 * 1024)
+  assert.ok((server.coapRecvBuffer.gotBytes ?? 0) >= 256 * 1024, JSON.stringify(server.coapRecvBuffer))
+
+  const prefix = `${uniqueName('many')}-`
+  const clients = await startLeshanClients({ serverUrl: server.coapUrl, prefix, heapMb: 128 })
+  t.after(() => clients.stop())
+  const none = await clients.memory()
+  assert.equal(none.clients, 0)
+  assert.ok(none.heapUsedBytes > 0 && none.threads > 0 && none.rssBytes !== 0, JSON.stringify(none))
+
+  const three = await clients.resize(3)
+  assert.deepEqual({ ...three, ms: 0 }, { running: 3, registered: 3, failures: 0, ms: 0 })
+  assert.deepEqual((await server.clients()).map(c => c.endpoint).sort(), [`${prefix}0`, `${prefix}1`, `${prefix}2`])
+  const some = await clients.memory()
+  assert.equal(some.registered, 3)
+  assert.ok(some.threads > none.threads, `threads ${none.threads} -> ${some.threads}`)
+
+  const since = await lastSeq(server)
+  assert.equal((await clients.resize(1)).running, 1)
+  await server.waitForEvent(e => e.type === 'DEREGISTRATION' && e.endpoint === `${prefix}2`, { since, timeoutMs: 5000 })
+  assert.deepEqual((await server.clients()).map(c => c.endpoint), [`${prefix}0`])
+  // while the server answers: the last client deregisters on the way out
+  await clients.stop()
+  assert.deepEqual(await server.clients(), [])
 })
 
 function sorted<T> (record: Record<string, T> | undefined): Array<[string, T]> {

@@ -2,6 +2,7 @@ package dev.fleetlab.leshan;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 
 import org.eclipse.leshan.client.LeshanClient;
 import org.eclipse.leshan.client.LeshanClientBuilder;
@@ -18,6 +19,7 @@ import org.eclipse.leshan.client.resource.ObjectsInitializer;
 import org.eclipse.leshan.client.servers.LwM2mServer;
 import org.eclipse.leshan.core.LwM2mId;
 import org.eclipse.leshan.core.ResponseCode;
+import org.eclipse.leshan.core.model.LwM2mModel;
 import org.eclipse.leshan.core.model.LwM2mModelRepository;
 import org.eclipse.leshan.core.request.DeregisterRequest;
 import org.eclipse.leshan.core.request.RegisterRequest;
@@ -49,17 +51,34 @@ public final class InteropClient {
         String serverUri = args.get("server", "coap://127.0.0.1:5683");
         long lifetime = args.getInt("lifetime", 300);
 
-        ObjectsInitializer objects = new ObjectsInitializer(new LwM2mModelRepository(Models.forClient()).getLwM2mModel());
+        int periodMs = args.getInt("period-ms", 1000);
+        InetAddress localAddress = args.has("local-address") ? InetAddress.getByName(args.get("local-address", null))
+                : null;
+        LeshanClient client = build(endpoint, serverUri, lifetime, periodMs, localAddress,
+                new LwM2mModelRepository(Models.forClient()).getLwM2mModel(), null);
+        client.addObserver(new StatusLines());
+
+        client.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> client.destroy(true), "shutdown"));
+        Lifecycle.exitAtEndOfStdin();
+    }
+
+    /**
+     * A stock Leshan client (not started) with the objects above: `model` may be shared by many clients, and so may
+     * `ticker` (the 3303 sensor's; null: a thread of its own). `localAddress` null: any.
+     */
+    static LeshanClient build(String endpoint, String serverUri, long lifetime, int periodMs, InetAddress localAddress,
+            LwM2mModel model, ScheduledExecutorService ticker) {
+        ObjectsInitializer objects = new ObjectsInitializer(model);
         objects.setInstancesForObject(LwM2mId.SECURITY, Security.noSec(serverUri, SHORT_SERVER_ID));
         objects.setInstancesForObject(LwM2mId.SERVER, new Server(SHORT_SERVER_ID, lifetime));
         objects.setInstancesForObject(LwM2mId.DEVICE, new Device("fleetlab", "Leshan client 2.0.0-M15", endpoint));
-        int periodMs = args.getInt("period-ms", 1000);
-        objects.setInstancesForObject(TEMPERATURE, new TemperatureSensor(periodMs));
+        objects.setInstancesForObject(TEMPERATURE, new TemperatureSensor(periodMs, ticker));
         // 3303 is multi-instance: a server may Create more, and Leshan wants a factory for them
         objects.setFactoryForObject(TEMPERATURE, new BaseInstanceEnablerFactory() {
             @Override
             public LwM2mInstanceEnabler create() {
-                return new TemperatureSensor(periodMs);
+                return new TemperatureSensor(periodMs, ticker);
             }
         });
         List<LwM2mObjectEnabler> enablers = objects.create(LwM2mId.SECURITY, LwM2mId.SERVER, LwM2mId.DEVICE,
@@ -67,18 +86,13 @@ public final class InteropClient {
 
         CaliforniumClientEndpointsProvider.Builder endpoints = new CaliforniumClientEndpointsProvider.Builder(
                 new CoapClientProtocolProvider());
-        if (args.has("local-address")) {
-            endpoints.setClientAddress(InetAddress.getByName(args.get("local-address", null)));
+        if (localAddress != null) {
+            endpoints.setClientAddress(localAddress);
         }
         LeshanClientBuilder builder = new LeshanClientBuilder(endpoint);
         builder.setObjects(enablers);
         builder.setEndpointsProviders(endpoints.build());
-        LeshanClient client = builder.build();
-        client.addObserver(new StatusLines());
-
-        client.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> client.destroy(true), "shutdown"));
-        Lifecycle.exitAtEndOfStdin();
+        return builder.build();
     }
 
     /** One stdout line per registration event, for the harness to wait on. */

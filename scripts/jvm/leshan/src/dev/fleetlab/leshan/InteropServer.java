@@ -8,6 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.UDPConnector;
+import org.eclipse.californium.elements.config.UdpConfig;
 import org.eclipse.leshan.core.endpoint.Protocol;
 import org.eclipse.leshan.core.model.ObjectModel;
 import org.eclipse.leshan.core.node.LwM2mPath;
@@ -19,8 +22,10 @@ import org.eclipse.leshan.core.response.ObserveCompositeResponse;
 import org.eclipse.leshan.core.response.ObserveResponse;
 import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
+import org.eclipse.leshan.server.californium.endpoint.CaliforniumServerEndpoint;
 import org.eclipse.leshan.server.californium.endpoint.CaliforniumServerEndpointsProvider;
 import org.eclipse.leshan.server.californium.endpoint.coap.CoapServerProtocolProvider;
+import org.eclipse.leshan.server.endpoint.LwM2mServerEndpoint;
 import org.eclipse.leshan.server.model.VersionedModelProvider;
 import org.eclipse.leshan.server.observation.ObservationListener;
 import org.eclipse.leshan.server.registration.Registration;
@@ -33,11 +38,14 @@ import org.eclipse.leshan.server.registration.RegistrationUpdate;
  *
  * <pre>
  * java -cp 'classes:lib/*' dev.fleetlab.leshan.InteropServer [--host 127.0.0.1] [--coap-port 5683]
- *      [--http-host &lt;host&gt;] [--http-port 8080] [--events 20000] [--fleetlab-trace]
+ *      [--http-host &lt;host&gt;] [--http-port 8080] [--events 20000] [--fleetlab-trace] [--recv-buffer &lt;bytes&gt;]
  * </pre>
  * Port 0 picks a free port. --events is the event log's capacity (0: none, for benchmarks). --fleetlab-trace takes the
  * fleetlab trace records out of single-path SenML notifications before Leshan decodes them ({@link TraceStrippingDecoder}).
- * Prints "READY coap=host:port http=host:port" when both listen; stops on SIGTERM or when stdin reaches end of file.
+ * --recv-buffer asks for that UDP receive buffer on the CoAP socket (Californium's UdpConfig.UDP_RECEIVE_BUFFER_SIZE;
+ * without it the OS default). Prints "READY coap=host:port http=host:port recv-buffer=&lt;bytes&gt;" when both listen
+ * (recv-buffer: what the socket got as DatagramSocket.getReceiveBufferSize() says, -1 if unknown; on Linux the JDK
+ * halves SO_RCVBUF, so this is what the kernel granted before doubling it); stops on SIGTERM or at the end of stdin.
  */
 public final class InteropServer {
 
@@ -65,6 +73,10 @@ public final class InteropServer {
         CaliforniumServerEndpointsProvider.Builder endpoints = new CaliforniumServerEndpointsProvider.Builder(
                 new CoapServerProtocolProvider());
         endpoints.addEndpoint(new InetSocketAddress(host, coapPort), Protocol.COAP);
+        int recvBuffer = args.getInt("recv-buffer", 0);
+        if (recvBuffer > 0) {
+            endpoints.setConfiguration(c -> c.set(UdpConfig.UDP_RECEIVE_BUFFER_SIZE, recvBuffer));
+        }
         builder.setEndpointsProviders(endpoints.build());
         LeshanServer server = builder.build();
 
@@ -81,9 +93,22 @@ public final class InteropServer {
 
         URI coap = server.getEndpoint(Protocol.COAP).getURI();
         System.out.println("READY coap=" + coap.getHost() + ":" + coap.getPort() + " http=" + httpHost + ":" + api.port()
-                + (fleetlabTrace ? " fleetlab-trace" : ""));
+                + " recv-buffer=" + receiveBuffer(server) + (fleetlabTrace ? " fleetlab-trace" : ""));
         System.out.flush();
         Lifecycle.exitAtEndOfStdin();
+    }
+
+    /** The receive buffer the CoAP endpoint's UDP socket got (as the socket reports it), or -1. */
+    private static int receiveBuffer(LeshanServer server) {
+        LwM2mServerEndpoint endpoint = server.getEndpoint(Protocol.COAP);
+        if (endpoint instanceof CaliforniumServerEndpoint) {
+            Connector connector = ((CaliforniumServerEndpoint) endpoint).getCoapEndpoint().getConnector();
+            if (connector instanceof UDPConnector) {
+                Integer size = ((UDPConnector) connector).getReceiveBufferSize();
+                return size != null ? size : -1;
+            }
+        }
+        return -1;
     }
 
     /** REGISTRATION, UPDATED and DEREGISTRATION events (Leshan demo's event names). */

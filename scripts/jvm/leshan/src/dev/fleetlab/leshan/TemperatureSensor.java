@@ -3,6 +3,7 @@ package dev.fleetlab.leshan;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.leshan.client.resource.BaseInstanceEnabler;
@@ -15,7 +16,8 @@ import org.eclipse.leshan.core.response.ReadResponse;
 
 /**
  * IPSO 3303 Temperature whose Sensor Value changes every period (a slow sine around 21 °C, two decimals), so an observer
- * of /3303/0/5700 gets a notification each period.
+ * of /3303/0/5700 gets a notification each period. It ticks on a thread of its own, or on a ticker shared by many
+ * sensors ({@link InteropClients}: one JVM, many clients, and no harness thread per client in their memory).
  */
 final class TemperatureSensor extends BaseInstanceEnabler implements Destroyable {
 
@@ -25,18 +27,27 @@ final class TemperatureSensor extends BaseInstanceEnabler implements Destroyable
     private static final int UNITS = 5701;
     private static final int RESET_MIN_MAX = 5605;
 
-    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "temperature");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Its own ticker, shut down by destroy(); null on a shared ticker. */
+    private final ScheduledExecutorService ownTicker;
+    private final ScheduledFuture<?> ticking;
     private long step;
     private double value = 21.0;
     private double min = value;
     private double max = value;
 
     TemperatureSensor(long periodMs) {
-        ticker.scheduleAtFixedRate(this::tick, periodMs, periodMs, TimeUnit.MILLISECONDS);
+        this(periodMs, null);
+    }
+
+    /** On `sharedTicker` when not null (destroy() then cancels this sensor's ticks only), else on a thread of its own. */
+    TemperatureSensor(long periodMs, ScheduledExecutorService sharedTicker) {
+        ownTicker = sharedTicker != null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "temperature");
+            t.setDaemon(true);
+            return t;
+        });
+        ScheduledExecutorService ticker = sharedTicker != null ? sharedTicker : ownTicker;
+        ticking = ticker.scheduleAtFixedRate(this::tick, periodMs, periodMs, TimeUnit.MILLISECONDS);
     }
 
     private void tick() {
@@ -82,6 +93,9 @@ final class TemperatureSensor extends BaseInstanceEnabler implements Destroyable
 
     @Override
     public void destroy() {
-        ticker.shutdownNow();
+        ticking.cancel(false);
+        if (ownTicker != null) {
+            ownTicker.shutdownNow();
+        }
     }
 }
