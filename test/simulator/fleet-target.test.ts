@@ -71,7 +71,9 @@ test('setTarget grows paced or in a surge, shrinks from the highest index, and r
   assert.throws(() => fleet.setTarget(201), /target must be a whole number of devices 0-200 \(the fleet's capacity\), got 201/)
 
   const result = await fleet.stop()
-  assert.deepEqual(result, { clean: 200, unclean: 0 }, '50 left on shrink, 150 on stop, all deregistered')
+  // (once in a CI run, one of the 200 left unclean: the counters say which request failed and how, if it happens again)
+  const said = [...counters].filter(([k]) => k.startsWith('errors.') || k.startsWith('lwm2m.deregister') || k.startsWith('lwm2m.register.failed'))
+  assert.deepEqual(result, { clean: 200, unclean: 0 }, `50 left on shrink, 150 on stop, all deregistered; counters ${JSON.stringify(Object.fromEntries(said))}`)
   assert.deepEqual(fleet.counts, { target: 0, active: 0, registered: 0, leaving: 0, started: 200, everRegistered: 150, registrationFailures: 0 })
 
   // every endpoint's sequence is 0 .. n-1 across leave and rejoin: no restart the sink would count as duplicates
