@@ -18,7 +18,7 @@
 // next plateau join (or leave) but send nothing, until RECOVERY_QUIET_S measured seconds in a row deliver nothing
 // (the backlog has drained) or RECOVERY_MAX_MS passes; only then does the next plateau start, with its warmup.
 import type { ObservedSecond, Workload, WorkloadPoint } from './contracts.ts'
-import type { CapacityWorkloadConfig } from './schema.ts'
+import type { CapacityWorkloadConfig } from './schema/workloads.ts'
 
 export interface PlateauResult {
   readonly index: number

@@ -6,9 +6,9 @@
 import type { Lwm2mDriverOptions } from '../simulator/lwm2m/options.ts'
 import type { AutoscalerConfig } from '../control/autoscaler/types.ts'
 
-// the kinds are those of experiments/kinds.ts, the registry
-export type { ExperimentKind } from './kinds.ts'
-import type { ExperimentKind } from './kinds.ts'
+/** The kinds' names; experiments/kinds.ts (the registry) must have an entry for each, and the compiler checks it. */
+export const experimentKinds = ['linear', 'burst', 'step', 'replay', 'capacity'] as const
+export type ExperimentKind = (typeof experimentKinds)[number]
 
 // ---------------------------------------------------------------------------------------------------------------
 // The experiment as validated data. Durations are ms, rates are per second, all units already parsed.

@@ -1,10 +1,11 @@
 // Experiment kinds by name (house rule 1, docs/architecture.md): each kind is the schema of its `workload` and
-// the function that turns the parsed workload into the run's Workload (a function of time, contracts.ts). The kind
-// list, the schema of a whole experiment (schema.ts), the file loader and the types of each kind's options and
-// config are derived from this table. Adding a kind: its workload schema in experiments/schema/, its workload in
-// experiments/workloads/, an entry here, and its class in classes.ts (the compiler asks for it there).
+// the function that turns the parsed workload into the run's Workload (a function of time, contracts.ts). The
+// schema of a whole experiment (schema.ts), the file loader and the types of each kind's options and config are
+// derived from this table. Adding a kind: its name in contracts.ts `experimentKinds`, its workload schema in
+// experiments/schema/, its workload in experiments/workloads/, an entry here, and its class in classes.ts (the
+// compiler asks for the entry and the class once the name is there).
 import type { z } from 'zod'
-import type { Workload } from './contracts.ts'
+import type { ExperimentKind, Workload } from './contracts.ts'
 import { capacityWorkload as capacitySearch } from './capacity.ts'
 import type { ParseContext } from './schema/common.ts'
 import { burstWorkload as burstSchema, capacityWorkload as capacitySchema, linearWorkload as linearSchema, stepWorkload as stepSchema } from './schema/workloads.ts'
@@ -29,10 +30,10 @@ export const workloadKinds = {
   step: kind({ schema: () => stepSchema, create: stepWorkload }),
   replay: kind({ schema: ctx => replaySchema(ctx), create: replayWorkload }),
   capacity: kind({ schema: () => capacitySchema, create: capacitySearch }),
-}
+} satisfies { readonly [K in ExperimentKind]: { schema: (ctx: ParseContext) => z.ZodTypeAny, create: (workload: never) => Workload } }
 
-export type ExperimentKind = keyof typeof workloadKinds
-export const experimentKinds = Object.keys(workloadKinds) as ExperimentKind[]
+export { experimentKinds } from './contracts.ts'
+export type { ExperimentKind } from './contracts.ts'
 
 /** The schema of each kind's `workload`. */
 export type WorkloadSchemaOf<K extends ExperimentKind> = Extract<ReturnType<(typeof workloadKinds)[K]['schema']>, z.ZodTypeAny>

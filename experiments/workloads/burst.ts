@@ -2,7 +2,7 @@
 // each cycle `every` long with the burst at its end, then a baseline to watch the recovery.
 // Phases: baseline, burst-1, baseline, burst-2, ..., baseline.
 import type { Workload, WorkloadPoint } from '../contracts.ts'
-import type { BurstWorkloadConfig } from '../schema.ts'
+import type { BurstWorkloadConfig } from '../schema/workloads.ts'
 
 export function burstWorkload (w: BurstWorkloadConfig): Workload {
   const { baseline, burst } = w

@@ -1,6 +1,6 @@
 // Linear: devices and/or rate ramp from A to B over a duration, then hold; or EMU-IoT's batches, one every interval.
 import type { Workload, WorkloadPoint } from '../contracts.ts'
-import type { LinearWorkloadConfig } from '../schema.ts'
+import type { LinearWorkloadConfig } from '../schema/workloads.ts'
 
 export function linearWorkload (w: LinearWorkloadConfig): Workload {
   if (w.mode === 'batch') {

@@ -1,7 +1,7 @@
 // Replay: the total send rate of a CSV trace over a fixed fleet, rate per device = rate / devices. Time starts at the
 // first row and ends at the last; `speed` compresses time (rates as in the file). Phase: replay.
 import type { Workload, WorkloadPoint } from '../contracts.ts'
-import type { ReplayWorkloadConfig } from '../schema.ts'
+import type { ReplayWorkloadConfig } from '../schema/replay.ts'
 
 export function replayWorkload (w: ReplayWorkloadConfig): Workload {
   const points = w.points

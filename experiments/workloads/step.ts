@@ -1,6 +1,6 @@
 // Step: a list of plateaus, each with its devices, rate and duration. Phases: step-1, step-2, ...
 import type { Workload, WorkloadPoint } from '../contracts.ts'
-import type { StepWorkloadConfig } from '../schema.ts'
+import type { StepWorkloadConfig } from '../schema/workloads.ts'
 
 export function stepWorkload (w: StepWorkloadConfig): Workload {
   const ends: number[] = []
