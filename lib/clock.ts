@@ -50,13 +50,19 @@ export class RunnerClock {
 
   /**
    * Another clock of this process (a monotonic one) mapped onto the runner's: `toWall(t)` turns `other`'s reading
-   * `t` into runner time, with the difference between `other` and the local clock read at this moment (cheap,
-   * no exchange) so that their drift is taken out each time it is called.
+   * `t` into runner time. The difference between `other` and the local clock is read again with each new estimate
+   * (every measurement, so their drift is taken out every minute), not on every call: a gateway maps every
+   * notification's send time.
    */
   mapped (other: { now: () => number, toWall: (t: number) => number }): (t: number) => number {
+    let basis: ClockEstimate | undefined | null = null
+    let shift = 0
     return t => {
-      const skew = this.#local() - other.toWall(other.now())
-      return other.toWall(t) + skew + this.offsetMs
+      if (basis !== this.#estimate) {
+        basis = this.#estimate
+        shift = this.#local() - other.toWall(other.now()) + this.offsetMs
+      }
+      return other.toWall(t) + shift
     }
   }
 }

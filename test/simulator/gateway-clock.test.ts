@@ -11,17 +11,9 @@ import { Lwm2mServer } from '../../platform/lwm2m-server/server.ts'
 import type { GatewayConfig } from '../../simulator/contract.ts'
 import { defaultDriverContext } from '../../simulator/driver.ts'
 import { runGateway } from '../../simulator/gateway.ts'
-import { uniqueName } from '../helpers.ts'
+import { uniqueName, waitFor } from '../helpers.ts'
 
 const SKEW_MS = 50
-
-async function until (what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 async function latencies (skewMs: number, correct: boolean): Promise<{ latencies: number[], events: string[] }> {
   const server = new Lwm2mServer({ port: 0 })
@@ -51,7 +43,7 @@ async function latencies (skewMs: number, correct: boolean): Promise<{ latencies
       } satisfies GatewayConfig,
     })
     conn.send({ type: 'target', devices, ratePerDevice: 5 })
-    await until('200 traced notifications', () => out.length >= 200)
+    await waitFor('200 traced notifications', async () => out.length >= 200 ? true : undefined, 20_000)
     conn.send({ type: 'finish' })
     assert.equal(await done, 0)
   } finally {
